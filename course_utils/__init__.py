@@ -1,0 +1,18 @@
+"""Helpers for the CNN course: data, shapes, plots, checks and grading.
+
+Importing the package first (before ``keras``) keeps TensorFlow's C++ start-up log
+quiet and picks the course's default Keras backend, unless you chose one yourself::
+
+    >>> import course_utils            # doctest: +SKIP
+    >>> import keras                   # doctest: +SKIP
+"""
+import os
+
+# Both must be set before TensorFlow is imported; setdefault honours the student's choice.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# oneDNN kernels reorder floating-point sums, so results (and committed outputs) would
+# differ slightly from machine to machine; they also log a notice at import.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+__version__ = "0.1.0"

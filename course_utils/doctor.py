@@ -1,0 +1,136 @@
+"""Environment self-check: ``python -m course_utils.doctor``.
+
+Prints the Python and package versions, the Keras backend and where the datasets
+will come from, with one OK/FAIL line per check and the fix for each FAIL.
+Exits 1 if anything failed.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as metadata
+import os
+import sys
+from dataclasses import dataclass
+
+from packaging.requirements import Requirement
+
+DISTRIBUTION = "cnn-course"
+INSTALL_FIX = 'run `python -m pip install -e .` in the course folder'
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{'OK  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
+        return text if self.ok else f"{text}\n     fix: {self.fix}"
+
+
+def requirements() -> list[Requirement]:
+    """The course's pinned requirements that apply to this platform."""
+    try:
+        declared = metadata.requires(DISTRIBUTION) or []
+    except metadata.PackageNotFoundError:
+        return []
+    reqs = [Requirement(r) for r in declared]
+    return [r for r in reqs if (r.marker is None or r.marker.evaluate({"extra": ""}))]
+
+
+def check_python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    ok = sys.version_info >= (3, 10)
+    return Check("Python", ok, version, "install Python 3.10 or newer")
+
+
+def check_course_installed() -> Check:
+    try:
+        version = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return Check("course package", False, "cnn-course is not installed", INSTALL_FIX)
+    return Check("course package", True, f"cnn-course {version}")
+
+
+def check_requirement(req: Requirement) -> Check:
+    try:
+        installed = metadata.version(req.name)
+    except metadata.PackageNotFoundError:
+        return Check(req.name, False, "not installed", INSTALL_FIX)
+    ok = req.specifier.contains(installed, prereleases=True)
+    wanted = str(req.specifier) or "any version"
+    return Check(req.name, ok, f"{installed}" + ("" if ok else f" (the course needs {wanted})"), INSTALL_FIX)
+
+
+def check_keras_backend() -> Check:
+    import course_utils  # noqa: F401  (sets the default backend and quiets TensorFlow)
+
+    try:
+        keras = importlib.import_module("keras")
+        backend = keras.backend.backend()
+    except Exception as exc:  # a broken backend install shows up here
+        return Check("Keras backend", False, f"{type(exc).__name__}: {exc}",
+                     "set KERAS_BACKEND=tensorflow (the default) and reinstall: " + INSTALL_FIX)
+    chosen = "your KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") != "tensorflow" else "course default"
+    return Check("Keras backend", True, f"{backend} ({chosen}), Keras {keras.__version__}")
+
+
+def check_data() -> list[Check]:
+    from course_utils import datasets
+
+    checks = []
+    forced = os.environ.get(datasets.SOURCE_ENV, "").lower() == "sample"
+    cache = datasets.keras_cache_dir()
+    mnist_full = (cache / "mnist.npz").exists()
+    fashion_full = datasets._has_idx(cache / "fashion-mnist") or datasets._has_idx(datasets.DEBIAN_FASHION_DIR)
+    for title, full in (("MNIST data", mnist_full), ("Fashion-MNIST data", fashion_full)):
+        if forced:
+            where = f"bundled sample ({datasets.SOURCE_ENV}=sample)"
+        elif full:
+            where = "full dataset on disk"
+        else:
+            where = "bundled sample offline (the full dataset downloads through Keras when online)"
+        checks.append(Check(title, True, where))
+    for name in ("mnist_sample.npz", "fashion_mnist_sample.npz"):
+        path = datasets.DATA_DIR / name
+        try:
+            datasets._read_npz(path)
+            checks.append(Check(f"bundled {name}", True, f"{path.stat().st_size / 1e6:.1f} MB, readable"))
+        except (datasets.DatasetError, FileNotFoundError) as exc:
+            checks.append(Check(f"bundled {name}", False, str(exc), "restore it with `git checkout course_utils/data`"))
+    return checks
+
+
+def check_plotting() -> Check:
+    try:
+        import matplotlib
+        from course_utils.datasets import load_sample_image
+
+        image = load_sample_image()
+    except Exception as exc:
+        return Check("sample image", False, f"{type(exc).__name__}: {exc}", INSTALL_FIX)
+    return Check("sample image", True, f"matplotlib {matplotlib.__version__}, grace_hopper.jpg {image.shape[0]}x{image.shape[1]}")
+
+
+def run_checks() -> list[Check]:
+    checks = [check_python(), check_course_installed()]
+    checks += [check_requirement(r) for r in requirements()]
+    checks.append(check_keras_backend())
+    checks += check_data()
+    checks.append(check_plotting())
+    return checks
+
+
+def main() -> int:
+    checks = run_checks()
+    for check in checks:
+        print(check.line())
+    failed = sum(not c.ok for c in checks)
+    print(f"{len(checks) - failed} OK, {failed} FAIL" + ("" if failed else ": ready for the course"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

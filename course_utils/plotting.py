@@ -1,0 +1,172 @@
+"""Figures used across the course. Every function returns the matplotlib Figure.
+
+Figures are side code: the lesson is in the numbers they show, so notebooks also
+print a short numeric summary of each figure (nbval compares text, not images).
+
+>>> import numpy as np
+>>> fig = show_matrix(np.arange(9).reshape(3, 3), title="a 3x3 kernel")
+>>> [t.get_text() for t in fig.axes[0].texts][:3]
+['0', '1', '2']
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+
+def _new_axes(ax, figsize):
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+def show_matrix(matrix, title: str | None = None, ax=None, fmt: str = "{:g}", cmap: str = "coolwarm",
+                highlight: tuple[int, int, int, int] | None = None):
+    """A small matrix (kernel, feature map) as a heat map with its numbers written in.
+
+    ``highlight=(row, col, height, width)`` outlines a window, e.g. the patch under a kernel.
+    """
+    a = np.asarray(matrix)
+    if a.ndim != 2:
+        raise ValueError(f"show_matrix expects a 2-D array, got shape {a.shape}")
+    fig, ax = _new_axes(ax, (0.5 * a.shape[1] + 1, 0.5 * a.shape[0] + 0.6))
+    limit = np.abs(a).max() or 1
+    ax.imshow(a, cmap=cmap, vmin=-limit, vmax=limit)
+    for (i, j), value in np.ndenumerate(a):
+        ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=9)
+    if highlight is not None:
+        r, c, h, w = highlight
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="black", linewidth=2.5))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int = 5, cmap: str = "gray",
+               size: float = 1.6, vmin=None, vmax=None, suptitle: str | None = None):
+    """Show images in a grid with optional titles (one per image)."""
+    images = list(images)
+    if not images:
+        raise ValueError("image_grid needs at least one image")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"got {len(images)} images but {len(titles)} titles")
+    ncols = min(ncols, len(images))
+    nrows = math.ceil(len(images) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < len(images):
+            ax.imshow(np.asarray(images[k]), cmap=cmap, vmin=vmin, vmax=vmax)
+            if titles is not None:
+                ax.set_title(titles[k], fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def feature_maps(maps, ncols: int = 8, title: str | None = None, size: float = 1.2):
+    """Channels-last feature maps ``(H, W, C)`` as a grid, one panel per channel."""
+    maps = np.asarray(maps)
+    if maps.ndim != 3:
+        raise ValueError(f"feature_maps expects (height, width, channels), got shape {maps.shape}")
+    return image_grid([maps[..., c] for c in range(maps.shape[-1])],
+                      [f"ch {c}" for c in range(maps.shape[-1])], ncols=ncols, cmap="viridis",
+                      size=size, suptitle=title)
+
+
+def stem(signals: dict, title: str | None = None, ax=None, xlabel: str = "n"):
+    """Discrete signals as stem plots; ``signals`` maps a label to a 1-D array (drawn from n = 0)."""
+    fig, ax = _new_axes(ax, (6.4, 3))
+    n_signals = len(signals)
+    for k, (label, values) in enumerate(signals.items()):
+        values = np.asarray(values, dtype=float)
+        offset = (k - (n_signals - 1) / 2) * 0.12  # side by side, so stems of equal n do not hide each other
+        markers, stems, base = ax.stem(np.arange(len(values)) + offset, values, linefmt=f"C{k}-",
+                                       markerfmt=f"C{k}o", basefmt="k-", label=label)
+        base.set_linewidth(0.5)
+    ax.set_xlabel(xlabel)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def sliding_window(image, kernel, row: int, col: int, stride: int = 1, padding: int = 0, output=None):
+    """One step of a 2-D cross-correlation: the window on the (padded) input, the kernel,
+    and the output so far with the current cell outlined."""
+    image = np.pad(np.asarray(image), padding)
+    kernel = np.asarray(kernel)
+    kh, kw = kernel.shape
+    panels = 3 if output is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.2))
+    show_matrix(image, "input" + (f" (padded by {padding})" if padding else ""), ax=axes[0],
+                highlight=(row * stride, col * stride, kh, kw))
+    show_matrix(kernel, "kernel", ax=axes[1])
+    if output is not None:
+        out = np.asarray(output, dtype=float)
+        shown = np.full(out.shape, np.nan)
+        flat_index = row * out.shape[1] + col
+        shown.flat[: flat_index + 1] = out.flat[: flat_index + 1]
+        ax = axes[2]
+        ax.imshow(np.nan_to_num(shown), cmap="coolwarm", vmin=-np.abs(out).max(), vmax=np.abs(out).max())
+        for (i, j), value in np.ndenumerate(shown):
+            if not np.isnan(value):
+                ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=9)
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.5))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"output[{row}, {col}]")
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(history, metrics: Sequence[str] = ("loss", "accuracy"), title: str | None = None):
+    """Training and validation curves from a Keras ``History`` (or its ``.history`` dict)."""
+    logs = getattr(history, "history", history)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            if prefix + metric in logs:
+                values = logs[prefix + metric]
+                ax.plot(np.arange(1, len(values) + 1), values, style, label=(prefix or "train_") + metric)
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, n_classes: int = 10, labels: Sequence[str] | None = None, ax=None):
+    """Counts of (true, predicted) pairs as an annotated heat map; returns the Figure.
+
+    The matrix itself is on ``fig.confusion`` so notebooks can print or assert it.
+    """
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    counts = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    fig, ax = _new_axes(ax, (5, 4.4))
+    ax.imshow(counts, cmap="Blues")
+    for (i, j), value in np.ndenumerate(counts):
+        if value:
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=7,
+                    color="white" if value > counts.max() / 2 else "black")
+    ticks = labels if labels is not None else [str(k) for k in range(n_classes)]
+    ax.set_xticks(range(n_classes), ticks, rotation=90 if labels is not None else 0)
+    ax.set_yticks(range(n_classes), ticks)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.tight_layout()
+    fig.confusion = counts
+    return fig
