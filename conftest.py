@@ -7,6 +7,5 @@ import os
 
 os.environ.setdefault("COURSE_DATA", "sample")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 collect_ignore = ["tools", "benchmarks"]

@@ -11,8 +11,9 @@ import os
 # Both must be set before TensorFlow is imported; setdefault honours the student's choice.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# oneDNN kernels reorder floating-point sums, so results (and committed outputs) would
-# differ slightly from machine to machine; they also log a notice at import.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+from course_utils import quiet_import as _quiet_import  # noqa: E402
+
+_quiet_import.install()
 
 __version__ = "0.1.0"

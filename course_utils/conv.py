@@ -1,0 +1,167 @@
+"""Convolution and pooling in NumPy: the tested versions the notebooks teach.
+
+Everything here is *cross-correlation* unless the name says ``convolve`` (the kernel
+is then flipped first), because that is what CNN layers compute. Images are 2-D
+``(H, W)`` arrays; multi-channel inputs are channels-last ``(H, W, C)`` like Keras.
+
+>>> image = np.array([[5, 8, 0, 4, 8], [3, 9, 2, 9, 2], [4, 9, 2, 3, 6],
+...                   [5, 4, 8, 2, 0], [5, 8, 0, 0, 8]])
+>>> laplacian = np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
+>>> correlate2d(image, laplacian).astype(int).tolist()
+[[14, -12, 25], [17, -14, -7], [-14, 24, -3]]
+>>> correlate2d(image, laplacian, padding=1, stride=2).astype(int).tolist()
+[[9, -14, 26], [-1, -14, 19], [7, -16, 32]]
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from course_utils.shapes import conv_output_size, effective_kernel_size
+
+
+def _as_float_array(name: str, value, ndim: int) -> np.ndarray:
+    if value is None:
+        raise TypeError(f"{name} is None; expected a {ndim}-D array")
+    array = np.asarray(value)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return array.astype(np.float64)
+
+
+def _pad_amounts(padding, kernel_shape, dilation, input_shape, stride) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Zeros before/after on each axis.
+
+    ``"same"`` follows Keras/TensorFlow: the output has ``ceil(I / S)`` positions and
+    any odd padding goes after (bottom/right).
+    """
+    if padding == "valid":
+        padding = 0
+    if padding == "same":
+        out = []
+        for k, size in zip(kernel_shape, input_shape):
+            total = max((-(-size // stride) - 1) * stride + effective_kernel_size(k, dilation) - size, 0)
+            out.append((total // 2, total - total // 2))
+        return tuple(out)
+    if isinstance(padding, (int, np.integer)):
+        if padding < 0:
+            raise ValueError(f"padding must be >= 0, got {padding}")
+        return ((int(padding),) * 2,) * 2
+    raise ValueError(f"padding must be an int, 'valid' or 'same', got {padding!r}")
+
+
+def windows2d(image: np.ndarray, kernel_shape, stride: int = 1, dilation: int = 1) -> np.ndarray:
+    """All kernel-sized windows of an (already padded) array as a strided view.
+
+    The result has shape ``(out_h, out_w, kh, kw, *rest)`` for input ``(H, W, *rest)``;
+    it shares memory with ``image`` (no copy), which is what makes it fast.
+
+    >>> windows2d(np.arange(16).reshape(4, 4), (2, 2), stride=2)[1, 0].tolist()
+    [[8, 9], [12, 13]]
+    """
+    kh, kw = kernel_shape
+    span_h, span_w = effective_kernel_size(kh, dilation), effective_kernel_size(kw, dilation)
+    view = sliding_window_view(image, (span_h, span_w), axis=(0, 1))  # (oh, ow, *rest, span_h, span_w)
+    view = view[::stride, ::stride, ..., ::dilation, ::dilation]
+    return np.moveaxis(view, (-2, -1), (2, 3))
+
+
+def correlate2d(image, kernel, padding=0, stride: int = 1, dilation: int = 1) -> np.ndarray:
+    """2-D cross-correlation of one channel: ``out[i, j] = sum(window(i, j) * kernel)``.
+
+    ``padding`` is a number of zeros per side, ``"valid"`` or ``"same"``.
+    """
+    image = _as_float_array("image", image, 2)
+    kernel = _as_float_array("kernel", kernel, 2)
+    padded = np.pad(image, _pad_amounts(padding, kernel.shape, dilation, image.shape, stride))
+    for axis in (0, 1):
+        conv_output_size(padded.shape[axis], kernel.shape[axis], stride, 0, dilation)  # raises if it does not fit
+    return np.einsum("ijkl,kl->ij", windows2d(padded, kernel.shape, stride, dilation), kernel)
+
+
+def convolve2d(image, kernel, padding=0, stride: int = 1, dilation: int = 1) -> np.ndarray:
+    """True 2-D convolution: cross-correlation with the kernel flipped in both axes.
+
+    >>> convolve2d(np.eye(3), [[1, 2], [3, 4]]).tolist()
+    [[5.0, 2.0], [3.0, 5.0]]
+    """
+    kernel = _as_float_array("kernel", kernel, 2)
+    return correlate2d(image, kernel[::-1, ::-1], padding, stride, dilation)
+
+
+def correlate2d_loops(image, kernel, padding: int = 0, stride: int = 1) -> np.ndarray:
+    """The same as :func:`correlate2d` with explicit Python loops (the benchmark's baseline).
+
+    >>> correlate2d_loops(np.ones((4, 4)), np.ones((3, 3))).tolist()
+    [[9.0, 9.0], [9.0, 9.0]]
+    """
+    image = np.pad(_as_float_array("image", image, 2), padding)
+    kernel = _as_float_array("kernel", kernel, 2)
+    kh, kw = kernel.shape
+    oh = conv_output_size(image.shape[0], kh, stride)
+    ow = conv_output_size(image.shape[1], kw, stride)
+    out = np.zeros((oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            total = 0.0
+            for m in range(kh):
+                for n in range(kw):
+                    total += image[i * stride + m, j * stride + n] * kernel[m, n]
+            out[i, j] = total
+    return out
+
+
+def conv2d(x, weights, bias=None, padding=0, stride: int = 1, dilation: int = 1) -> np.ndarray:
+    """A convolution layer's forward pass (no activation), channels-last like Keras.
+
+    ``x`` is ``(H, W, C_in)`` or a batch ``(N, H, W, C_in)``; ``weights`` is
+    ``(kh, kw, C_in, C_out)`` (Keras' ``Conv2D`` kernel layout); ``bias`` is ``(C_out,)``.
+
+    >>> x = np.ones((6, 6, 3)); w = np.ones((3, 3, 3, 2))
+    >>> conv2d(x, w, bias=[1, 0]).shape
+    (4, 4, 2)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    batched = x.ndim == 4
+    if not batched:
+        x = x[None]
+    x = _as_float_array("x", x, 4)
+    w = _as_float_array("weights", weights, 4)
+    kh, kw, c_in, c_out = w.shape
+    if x.shape[-1] != c_in:
+        raise ValueError(f"x has {x.shape[-1]} channels but the weights expect {c_in} (layout is (kh, kw, C_in, C_out))")
+    (pt, pb), (pl, pr) = _pad_amounts(padding, (kh, kw), dilation, x.shape[1:3], stride)
+    padded = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    win = windows2d(np.moveaxis(padded, 0, -1), (kh, kw), stride, dilation)  # (oh, ow, kh, kw, C_in, N)
+    out = np.einsum("ijklcn,klcf->nijf", win, w)
+    if bias is not None:
+        b = _as_float_array("bias", bias, 1)
+        if b.shape != (c_out,):
+            raise ValueError(f"bias must have shape ({c_out},), got {b.shape}")
+        out = out + b
+    return out if batched else out[0]
+
+
+def pool2d(x, size: int = 2, stride: int | None = None, mode: str = "max", padding=0) -> np.ndarray:
+    """Max or average pooling over ``(H, W)`` or channels-last ``(H, W, C)``; stride defaults to size.
+
+    >>> pool2d(np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]), 2).tolist()
+    [[6.0, 8.0], [3.0, 4.0]]
+    """
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"pool2d expects (H, W) or (H, W, C), got shape {x.shape}")
+    stride = size if stride is None else stride
+    pads = _pad_amounts(padding, (size, size), 1, x.shape[:2], stride) + ((0, 0),) * (x.ndim - 2)
+    # Max pooling pads with -inf so a padded zero can never win; average pooling counts only real values.
+    padded = np.pad(x, pads, constant_values=-np.inf if mode == "max" else np.nan)
+    for axis in (0, 1):
+        conv_output_size(padded.shape[axis], size, stride)
+    win = windows2d(padded, (size, size), stride)
+    return win.max(axis=(2, 3)) if mode == "max" else np.nanmean(win, axis=(2, 3))
