@@ -20,14 +20,17 @@ from numpy.lib.stride_tricks import sliding_window_view
 from course_utils.shapes import conv_output_size, effective_kernel_size
 
 
-def _as_float_array(name: str, value, ndim: int) -> np.ndarray:
+def _as_float_array(name: str, value, ndim) -> np.ndarray:
+    """``value`` as float64 after checking it: not None, numbers, ``ndim`` (an int or a tuple of allowed), finite."""
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    expected = " or ".join(f"{n}-D" for n in allowed)
     if value is None:
-        raise TypeError(f"{name} is None; expected a {ndim}-D array")
+        raise TypeError(f"{name} is None; expected a {expected} array")
     array = np.asarray(value)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}")
+    if array.ndim not in allowed:
+        raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return array.astype(np.float64)
@@ -63,8 +66,13 @@ def windows2d(image: np.ndarray, kernel_shape, stride: int = 1, dilation: int = 
     >>> windows2d(np.arange(16).reshape(4, 4), (2, 2), stride=2)[1, 0].tolist()
     [[8, 9], [12, 13]]
     """
+    image = np.asarray(image)
+    if image.ndim < 2:
+        raise ValueError(f"windows2d needs an array with at least 2 axes (H, W, ...), got shape {image.shape}")
     kh, kw = kernel_shape
     span_h, span_w = effective_kernel_size(kh, dilation), effective_kernel_size(kw, dilation)
+    if span_h > image.shape[0] or span_w > image.shape[1]:
+        raise ValueError(f"a {span_h}x{span_w} window does not fit an input of {image.shape[0]}x{image.shape[1]}")
     view = sliding_window_view(image, (span_h, span_w), axis=(0, 1))  # (oh, ow, *rest, span_h, span_w)
     view = view[::stride, ::stride, ..., ::dilation, ::dilation]
     return np.moveaxis(view, (-2, -1), (2, 3))
@@ -125,17 +133,18 @@ def conv2d(x, weights, bias=None, padding=0, stride: int = 1, dilation: int = 1)
     >>> conv2d(x, w, bias=[1, 0]).shape
     (4, 4, 2)
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = _as_float_array("x", x, (3, 4))
     batched = x.ndim == 4
     if not batched:
         x = x[None]
-    x = _as_float_array("x", x, 4)
     w = _as_float_array("weights", weights, 4)
     kh, kw, c_in, c_out = w.shape
     if x.shape[-1] != c_in:
         raise ValueError(f"x has {x.shape[-1]} channels but the weights expect {c_in} (layout is (kh, kw, C_in, C_out))")
     (pt, pb), (pl, pr) = _pad_amounts(padding, (kh, kw), dilation, x.shape[1:3], stride)
     padded = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    for axis, k in ((1, kh), (2, kw)):
+        conv_output_size(padded.shape[axis], k, stride, 0, dilation)  # raises if the kernel does not fit
     win = windows2d(np.moveaxis(padded, 0, -1), (kh, kw), stride, dilation)  # (oh, ow, kh, kw, C_in, N)
     out = np.einsum("ijklcn,klcf->nijf", win, w)
     if bias is not None:
@@ -154,9 +163,8 @@ def pool2d(x, size: int = 2, stride: int | None = None, mode: str = "max", paddi
     """
     if mode not in ("max", "avg"):
         raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"pool2d expects (H, W) or (H, W, C), got shape {x.shape}")
+    x = _as_float_array("x", x, (2, 3))
+    effective_kernel_size(size)  # raises a clear error for a size that is not a positive integer
     stride = size if stride is None else stride
     pads = _pad_amounts(padding, (size, size), 1, x.shape[:2], stride) + ((0, 0),) * (x.ndim - 2)
     # Max pooling pads with -inf so a padded zero can never win; average pooling counts only real values.
