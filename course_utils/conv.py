@@ -82,13 +82,26 @@ def correlate2d(image, kernel, padding=0, stride: int = 1, dilation: int = 1) ->
     """2-D cross-correlation of one channel: ``out[i, j] = sum(window(i, j) * kernel)``.
 
     ``padding`` is a number of zeros per side, ``"valid"`` or ``"same"``.
+
+    The Python loop runs over the kernel's few weights, never over pixels: weight
+    ``(m, n)`` multiplies the whole input shifted by ``(m, n)`` (a strided slice,
+    no copy) and adds it to the output. For the small kernels of CNNs this is several
+    times faster than contracting :func:`windows2d` with ``np.einsum``, which computes
+    the same sum (see ``benchmarks/bench_conv2d.py``).
+
+    >>> correlate2d(np.arange(16).reshape(4, 4), [[1, 0], [0, -1]]).tolist()
+    [[-5.0, -5.0, -5.0], [-5.0, -5.0, -5.0], [-5.0, -5.0, -5.0]]
     """
     image = _as_float_array("image", image, 2)
     kernel = _as_float_array("kernel", kernel, 2)
     padded = np.pad(image, _pad_amounts(padding, kernel.shape, dilation, image.shape, stride))
-    for axis in (0, 1):
-        conv_output_size(padded.shape[axis], kernel.shape[axis], stride, 0, dilation)  # raises if it does not fit
-    return np.einsum("ijkl,kl->ij", windows2d(padded, kernel.shape, stride, dilation), kernel)
+    # conv_output_size raises a clear error when the kernel does not fit.
+    oh, ow = (conv_output_size(padded.shape[axis], kernel.shape[axis], stride, 0, dilation) for axis in (0, 1))
+    out = np.zeros((oh, ow))
+    for (m, n), weight in np.ndenumerate(kernel):
+        top, left = m * dilation, n * dilation
+        out += weight * padded[top:top + (oh - 1) * stride + 1:stride, left:left + (ow - 1) * stride + 1:stride]
+    return out
 
 
 def convolve2d(image, kernel, padding=0, stride: int = 1, dilation: int = 1) -> np.ndarray:
