@@ -38,7 +38,7 @@ def show_matrix(matrix, title: str | None = None, ax=None, fmt: str = "{:g}", cm
     limit = np.abs(a).max() or 1
     ax.imshow(a, cmap=cmap, vmin=-limit, vmax=limit)
     for (i, j), value in np.ndenumerate(a):
-        ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=9)
+        ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=9, color=_text_color(value, limit))
     if highlight is not None:
         r, c, h, w = highlight
         ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="black", linewidth=2.5))
@@ -47,6 +47,11 @@ def show_matrix(matrix, title: str | None = None, ax=None, fmt: str = "{:g}", cm
     if title:
         ax.set_title(title)
     return fig
+
+
+def _text_color(value, limit) -> str:
+    """White on the dark ends of a diverging colour map, black elsewhere, so numbers stay readable."""
+    return "white" if abs(value) > 0.7 * limit else "black"
 
 
 def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int = 5, cmap: str = "gray",
@@ -101,27 +106,43 @@ def stem(signals: dict, title: str | None = None, ax=None, xlabel: str = "n"):
     return fig
 
 
-def sliding_window(image, kernel, row: int, col: int, stride: int = 1, padding: int = 0, output=None):
+def sliding_window(image, kernel, row: int, col: int, stride: int = 1, padding: int = 0, output=None,
+                   products: bool = False):
     """One step of a 2-D cross-correlation: the window on the (padded) input, the kernel,
-    and the output so far with the current cell outlined."""
+    and the output so far with the current cell outlined.
+
+    ``products=True`` adds a panel with the window times the kernel, element by element,
+    titled with their sum: the number that goes into ``output[row, col]``.
+    Panels are as wide as the matrices they show, so a 3x3 kernel looks smaller than a 7x7 input.
+    """
     image = np.pad(np.asarray(image), padding)
     kernel = np.asarray(kernel)
     kh, kw = kernel.shape
-    panels = 3 if output is not None else 2
-    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.2))
+    top, left = row * stride, col * stride
+    window = image[top:top + kh, left:left + kw]
+    if window.shape != kernel.shape:
+        raise ValueError(f"the window at output ({row}, {col}) with stride {stride} falls outside the "
+                         f"{image.shape[0]}x{image.shape[1]} (padded) input")
+    matrices = [image, kernel] + ([window * kernel] if products else []) + ([output] if output is not None else [])
+    widths = [np.shape(m)[1] + 1 for m in matrices]
+    fig, axes = plt.subplots(1, len(matrices), figsize=(0.55 * sum(widths) + 0.3, 3.2),
+                             gridspec_kw={"width_ratios": widths})
     show_matrix(image, "input" + (f" (padded by {padding})" if padding else ""), ax=axes[0],
-                highlight=(row * stride, col * stride, kh, kw))
+                highlight=(top, left, kh, kw))
     show_matrix(kernel, "kernel", ax=axes[1])
+    if products:
+        show_matrix(window * kernel, f"window x kernel, sum = {(window * kernel).sum():g}", ax=axes[2])
     if output is not None:
         out = np.asarray(output, dtype=float)
         shown = np.full(out.shape, np.nan)
         flat_index = row * out.shape[1] + col
         shown.flat[: flat_index + 1] = out.flat[: flat_index + 1]
-        ax = axes[2]
-        ax.imshow(np.nan_to_num(shown), cmap="coolwarm", vmin=-np.abs(out).max(), vmax=np.abs(out).max())
+        ax = axes[-1]
+        limit = np.abs(out).max() or 1
+        ax.imshow(np.nan_to_num(shown), cmap="coolwarm", vmin=-limit, vmax=limit)
         for (i, j), value in np.ndenumerate(shown):
             if not np.isnan(value):
-                ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=9)
+                ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=9, color=_text_color(value, limit))
         ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.5))
         ax.set_xticks([])
         ax.set_yticks([])

@@ -109,6 +109,19 @@ def test_sliding_window_shows_partial_output():
     assert fig.axes[2].get_title() == "output[1, 0]"
 
 
+def test_sliding_window_products_panel_sums_to_the_output_cell():
+    image = np.arange(25.0).reshape(5, 5)
+    kernel = np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
+    fig = plotting.sliding_window(image, kernel, row=1, col=1, stride=2, padding=1, products=True,
+                                  output=np.zeros((3, 3)))
+    assert [ax.get_title() for ax in fig.axes] == ["input (padded by 1)", "kernel", "window x kernel, sum = 0",
+                                                   "output[1, 1]"]
+    products = fig.axes[2]
+    assert [t.get_text() for t in products.texts][:3] == ["0", "-7", "0"]  # -1 x image[1, 2], the pixel above the centre
+    with pytest.raises(ValueError, match="falls outside"):
+        plotting.sliding_window(image, kernel, row=3, col=0)
+
+
 def test_learning_curves_and_confusion_matrix():
     fig = plotting.learning_curves({"loss": [1, 0.5], "val_loss": [1.2, 0.7], "accuracy": [0.5, 0.8]})
     assert [line.get_label() for line in fig.axes[0].lines] == ["train_loss", "val_loss"]
