@@ -88,8 +88,12 @@ def receptive_field(layers: Iterable[Sequence[int]]) -> list[tuple[int, int]]:
     >>> receptive_field([(5, 1), (2, 2), (5, 1), (2, 2)])    # LeNet-5's conv/pool stack
     [(5, 1), (6, 2), (14, 2), (16, 4)]
     """
+    if layers is None:
+        raise TypeError("layers is None; expected a list of (kernel_size, stride[, dilation]) tuples")
     r, j, out = 1, 1, []
     for layer in layers:
+        if isinstance(layer, str) or not isinstance(layer, Sequence) or len(layer) not in (2, 3):
+            raise ValueError(f"each layer must be (kernel_size, stride) or (kernel_size, stride, dilation), got {layer!r}")
         kernel, stride, *rest = layer
         span = effective_kernel_size(kernel, rest[0] if rest else 1)
         r += (span - 1) * j
@@ -98,8 +102,14 @@ def receptive_field(layers: Iterable[Sequence[int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
+def _pair(value, name: str = "kernel_size") -> tuple[int, int]:
+    try:
+        pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    except TypeError:  # None, a float, ...: not a size
+        pair = None
+    if pair is None or len(pair) != 2:
+        raise TypeError(f"{name} must be an integer or a (height, width) pair, got {value!r}")
+    return tuple(_check_positive_int(name, v) for v in pair)
 
 
 def conv_params(kernel_size, in_channels: int, filters: int, bias: bool = True, groups: int = 1) -> int:
@@ -111,6 +121,8 @@ def conv_params(kernel_size, in_channels: int, filters: int, bias: bool = True, 
     4736
     """
     kh, kw = _pair(kernel_size)
+    in_channels, filters = _check_positive_int("in_channels", in_channels), _check_positive_int("filters", filters)
+    groups = _check_positive_int("groups", groups)
     if in_channels % groups or filters % groups:
         raise ValueError(f"groups={groups} must divide in_channels={in_channels} and filters={filters}")
     return (kh * kw * (in_channels // groups) + int(bias)) * filters
@@ -122,7 +134,7 @@ def dense_params(in_features: int, units: int, bias: bool = True) -> int:
     >>> dense_params(400, 120)
     48120
     """
-    return (in_features + int(bias)) * units
+    return (_check_positive_int("in_features", in_features) + int(bias)) * _check_positive_int("units", units)
 
 
 def conv_macs(output_hw, kernel_size, in_channels: int, filters: int, groups: int = 1) -> int:
@@ -131,8 +143,10 @@ def conv_macs(output_hw, kernel_size, in_channels: int, filters: int, groups: in
     >>> conv_macs((28, 28), 3, 192, 32)      # Inception's 3x3 branch without a bottleneck
     43352064
     """
-    oh, ow = _pair(output_hw)
+    oh, ow = _pair(output_hw, "output_hw")
     kh, kw = _pair(kernel_size)
+    in_channels, filters = _check_positive_int("in_channels", in_channels), _check_positive_int("filters", filters)
+    groups = _check_positive_int("groups", groups)
     return oh * ow * filters * kh * kw * (in_channels // groups)
 
 
@@ -142,7 +156,13 @@ def activation_memory(shape, batch_size: int = 1, bytes_per_value: int = 4) -> i
     >>> activation_memory((512, 512, 100)) / 2**20      # MiB for one image
     100.0
     """
-    return math.prod(shape) * batch_size * bytes_per_value
+    try:
+        sizes = [_check_positive_int("each size in shape", v) for v in shape]
+    except TypeError as exc:
+        raise TypeError(f"shape must be a non-empty tuple of integer sizes, got {shape!r}") from exc
+    if not sizes:
+        raise TypeError("shape must be a non-empty tuple of integer sizes, got ()")
+    return math.prod(sizes) * _check_positive_int("batch_size", batch_size) * _check_positive_int("bytes_per_value", bytes_per_value)
 
 
 def model_macs(model) -> int:
@@ -153,6 +173,8 @@ def model_macs(model) -> int:
     """
     import keras
 
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a built keras.Model, got {type(model).__name__}")
     total = 0
     for layer in _walk_layers(model):
         if isinstance(layer, keras.layers.DepthwiseConv2D):
