@@ -3,7 +3,8 @@
     python tools/py2nb.py draft.py notebooks/01_convolution_1d.ipynb
 
 Cells start with ``# %%`` (code) or ``# %% [markdown]`` (markdown, each line starting
-with ``# ``). Tags go in brackets after the marker: ``# %% tags=["raises-exception"]``.
+with ``# ``). Tags go in brackets after the marker: ``# %% tags=["raises-exception"]``;
+cell metadata as JSON after them: ``# %% metadata={"course": {"question": "ex01.q1"}}``.
 Execute the result with ``python -m course_utils.refresh PATH``.
 """
 import json
@@ -13,12 +14,12 @@ from pathlib import Path
 
 import nbformat
 
-MARKER = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
+MARKER = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*?\]))?(?: metadata=(?P<meta>\{.*\}))?\s*$")
 
 
 def convert(text: str) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    cells, kind, tags, lines = [], None, [], []
+    cells, kind, tags, lines, meta = [], None, [], [], {}
 
     def flush():
         if kind is None:
@@ -31,6 +32,7 @@ def convert(text: str) -> nbformat.NotebookNode:
             cell = nbformat.v4.new_code_cell(body)
         if tags:
             cell.metadata["tags"] = tags
+        cell.metadata.update(meta)
         cells.append(cell)
 
     for line in text.splitlines():
@@ -39,6 +41,7 @@ def convert(text: str) -> nbformat.NotebookNode:
             flush()
             kind = "markdown" if match["md"] else "code"
             tags = json.loads(match["tags"]) if match["tags"] else []
+            meta = json.loads(match["meta"]) if match["meta"] else {}
             lines = []
         else:
             lines.append(line)

@@ -1,0 +1,560 @@
+"""Questions, results and feedback messages shared by ``check()`` and the grader.
+
+A question reads the student's answer as *plain data* (see
+:mod:`course_utils.sandbox_child`), compares it with a trusted reference and returns a
+:class:`Result` with ONE line of specific feedback, checked in this order:
+not attempted → type → shape → dtype → values (the first wrong element) → known
+mistakes ("did you flip the kernel?"). The same :meth:`Question.judge` runs inside the
+student's notebook (``q.check(answer)``, feedback only, visible example inputs) and in
+the grader (hidden inputs, no values revealed).
+
+Writing a question (see ``exercises/README.md``, "Add a question")::
+
+    q1 = ValueQuestion("ex09.q1", points=2, names=["y"], title="Valid output",
+                       expected=lambda: correlate2d(IMAGE, KERNEL),
+                       mistakes=[Mistake("did you flip the kernel?", lambda: convolve2d(IMAGE, KERNEL))],
+                       hint="Slide the kernel over every position where it fits.")
+    q2 = FunctionQuestion("ex09.q2", points=3, name="correlate", title="Implement it",
+                          reference=correlate2d, make_args=lambda rng: [(rng.normal(size=(5, 6)), ...)],
+                          forbidden_modules=["scipy.signal"])
+
+>>> q = ValueQuestion("demo.q1", points=1, names=["n"], expected=lambda: 26, integer=True,
+...                   mistakes=[Mistake("did you forget the + 1?", 25)])
+>>> q.check(26)
+✅ Correct! n = 26.
+>>> q.check(25)
+❌ n is 25, expected 26: did you forget the + 1?
+>>> q.check(None)
+⏳ Not attempted yet: replace the placeholder and run the cell (q.hint() helps).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from course_utils.sandbox_child import NotAttempted, Unsupported, decode_plain, describe_args, run_probe
+
+PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN = (
+    "PASS", "FAIL", "ERROR", "TIMEOUT", "MEMORY", "CRASH", "MISSING", "INVALID", "FORBIDDEN")
+STATUSES = (PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN)
+NOT_ATTEMPTED = "Not attempted yet"
+CHECK_SEED = 20240  # seed of the visible inputs that check() uses; the grader draws hidden ones
+
+
+@dataclass(frozen=True)
+class Result:
+    """One question's outcome: a status from :data:`STATUSES`, points and a one-line message."""
+
+    status: str
+    points: float
+    max_points: float
+    message: str
+    attempted: bool = True
+
+    def line(self) -> str:
+        """The line ``check()`` prints."""
+        if self.status == PASS:
+            return f"✅ Correct! {self.message}".rstrip()
+        if not self.attempted:
+            return f"⏳ {self.message}"
+        return f"❌ {self.message}"
+
+
+class Mistake:
+    """A known wrong answer and the advice to give when the student's answer matches it.
+
+    ``wrong`` is the wrong value (or, for a :class:`ValueQuestion`, a function of no
+    arguments computing it; for a :class:`FunctionQuestion`, a function of the same
+    arguments as the reference). ``match="values"`` needs the same shape and close
+    values; ``match="shape"`` only the same shape (e.g. "valid instead of full mode").
+    """
+
+    def __init__(self, advice: str, wrong, match: str = "values"):
+        if match not in ("values", "shape"):
+            raise ValueError(f"match must be 'values' or 'shape', got {match!r}")
+        self.advice, self.wrong, self.match = advice, wrong, match
+
+    def matches(self, answer, wrong, rtol, atol) -> bool:
+        try:
+            wrong = np.asarray(wrong, dtype=np.float64)
+            answer = np.asarray(answer, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        if answer.shape != wrong.shape:
+            return False
+        return self.match == "shape" or bool(np.all(_isclose(answer, wrong, rtol, atol)))
+
+
+def _isclose(a, b, rtol, atol):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(a - b) <= atol + rtol * np.abs(b)
+    return close | (np.isnan(a) & np.isnan(b)) | ((a == b) & np.isinf(a))
+
+
+def _fmt(value) -> str:
+    """A number as students read it: integers plainly, others to 4 significant decimals."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value))
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if value == int(value) and abs(value) < 1e15:
+        return _fmt(int(value)) + ".0" if abs(value) < 10_000 else f"{value:,.1f}"
+    if abs(value) >= 1e5 or abs(value) < 1e-3:
+        return f"{value:.4g}"
+    return f"{value:.4f}".rstrip("0")
+
+
+def _describe_expected(expected) -> str:
+    if isinstance(expected, np.ndarray) and expected.ndim > 0:
+        return f"an array of shape {expected.shape}"
+    if isinstance(expected, str):
+        return "a string"
+    if isinstance(expected, dict):
+        return "a dict"
+    return "a number"
+
+
+def _describe_answer(answer) -> str:
+    if isinstance(answer, Unsupported):
+        return answer.detail or answer.kind
+    if isinstance(answer, bool):
+        return f"a bool ({answer})"
+    if isinstance(answer, (int, float)):
+        return f"a single number ({_fmt(answer)})"
+    if isinstance(answer, np.ndarray):
+        return f"an array of shape {answer.shape}"
+    if isinstance(answer, str):
+        return "a string"
+    if isinstance(answer, dict):
+        return "a dict"
+    if isinstance(answer, list):
+        return "a list"
+    return type(answer).__name__
+
+
+def _index(idx) -> str:
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
+def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False, mistakes=(),
+            mistake_values=(), hidden=False) -> tuple[bool, str, bool]:
+    """Compare a decoded answer with the trusted expected value.
+
+    Returns ``(correct, message, attempted)``; the message is one line, without the
+    answer's or the expected values when ``hidden`` (the grader's hidden inputs).
+    ``mistake_values`` are the known mistakes' wrong values, in the order of ``mistakes``.
+
+    >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]))
+    (False, 'y[1] is 2.0, expected 3.0', True)
+    >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]), hidden=True)[1]
+    'y[1] is wrong'
+    >>> compare("n", "26", 26)[1]
+    'n is a string, expected a number: write the number itself, without quotes'
+    """
+    if answer is None or answer is Ellipsis or isinstance(answer, NotAttempted):
+        return False, f"{label} is still the placeholder: replace it with your answer", False
+    expected_scalar = not (isinstance(expected, np.ndarray) and expected.ndim > 0)
+    # 1. type
+    if isinstance(answer, Unsupported) or isinstance(answer, (str, dict, list)) or isinstance(answer, bool):
+        advice = ""
+        if isinstance(answer, str):
+            advice = ": write the number itself, without quotes"
+        elif isinstance(answer, Unsupported) and answer.kind == "ragged":
+            advice = ": every row must have the same length"
+        elif isinstance(answer, Unsupported) and answer.kind == "none_inside":
+            advice = ": fill in every element"
+        return False, f"{label} is {_describe_answer(answer)}, expected {_describe_expected(expected)}{advice}", True
+    answer_array = np.asarray(answer)
+    if expected_scalar:
+        if answer_array.size != 1 or answer_array.ndim > 1:
+            return False, f"{label} is {_describe_answer(answer)}, expected a single number", True
+        answer_array = answer_array.reshape(())
+    else:
+        if answer_array.ndim == 0:
+            return False, f"{label} is {_describe_answer(answer)}, expected {_describe_expected(expected)}", True
+        # 2. shape
+        if answer_array.shape != expected.shape:
+            message = f"{label} has shape {answer_array.shape}, expected {expected.shape}"
+            return False, _with_mistake(message, answer_array, mistakes, mistake_values, rtol, atol), True
+    expected_array = np.asarray(expected, dtype=np.float64)
+    # 3. dtype
+    if answer_array.dtype == bool:
+        return False, f"{label} holds True/False values, expected numbers", True
+    values = answer_array.astype(np.float64)
+    # 4. values
+    close = _isclose(values, expected_array, rtol, atol)
+    if integer:
+        close &= values == np.round(values)
+    if bool(np.all(close)):
+        return True, "", True
+    first = tuple(np.argwhere(~close)[0]) if values.ndim else ()
+    where = label + (_index(first) if first else "")
+    raw_expected = np.asarray(expected)
+    got = answer_array[first] if first else answer_array[()]
+    want = raw_expected[first] if first else raw_expected[()]
+    if hidden:
+        message = f"{where} is wrong"
+    elif integer and math.isfinite(float(got)) and got != round(float(got)) and abs(float(got) - float(want)) < 1:
+        message = f"{where} is {_fmt(got)}, expected the whole number {_fmt(want)}: round down (floor) with //"
+    else:
+        message = f"{where} is {_fmt(got)}, expected {_fmt(want)}"
+    if values.ndim and not hidden:
+        wrong = int((~close).sum())
+        if wrong > 1:
+            message += f" ({wrong} of {close.size} values differ)"
+    return False, _with_mistake(message, values, mistakes, mistake_values, rtol, atol), True
+
+
+def _with_mistake(message, answer, mistakes, mistake_values, rtol, atol) -> str:
+    for mistake, wrong in zip(mistakes, mistake_values):
+        if wrong is not None and mistake.matches(answer, wrong, rtol, atol):
+            return f"{message}: {mistake.advice}"
+    return message
+
+
+def _expected_value(spec):
+    value = spec() if callable(spec) else spec
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value
+
+
+# --------------------------------------------------------------------------------------
+# Questions
+# --------------------------------------------------------------------------------------
+
+
+class Question:
+    """Base class: one graded cell. Subclasses say how to probe and how to judge.
+
+    ``points == 0`` makes a practice question, which may offer :meth:`solution`.
+    ``forbidden_modules`` (dotted names) may not be imported anywhere in the graded
+    notebook; ``forbidden_calls`` (e.g. ``"numpy.convolve"``) raise while this
+    question's cell and probe run (best effort: the grader notes it, it does not
+    catch every route to the same result).
+    """
+
+    kind = "value"
+
+    def __init__(self, id: str, *, points: float, title: str = "", hint: str | Sequence[str] = (),
+                 success: str = "", solution: str | None = None, forbidden_modules: Sequence[str] = (),
+                 forbidden_calls: Sequence[str] = (), memory_mb: int | None = None, preload: Sequence[str] = ()):
+        if not id or "." not in id:
+            raise ValueError(f"question id must look like 'ex01.q1', got {id!r}")
+        if points < 0:
+            raise ValueError(f"points must be >= 0, got {points}")
+        if solution is not None and points > 0:
+            raise ValueError(f"{id}: only practice questions (points=0) may show a solution")
+        self.id, self.points, self.title, self.success = id, float(points), title or id, success
+        self.hints = [hint] if isinstance(hint, str) else list(hint)
+        self._solution = solution
+        self.forbidden_modules = tuple(forbidden_modules)
+        self.forbidden_calls = tuple(forbidden_calls)
+        self.memory_mb = memory_mb
+        self.preload = tuple(preload)
+        self._hints_shown = 0
+
+    # --- what the grader's child process must do -------------------------------------
+    def probe_spec(self) -> dict:
+        raise NotImplementedError
+
+    def hidden_args(self, rng: np.random.Generator) -> list[tuple]:
+        """Arguments the grader calls the student's code with (none for value questions)."""
+        return []
+
+    # --- judging ---------------------------------------------------------------------
+    def judge(self, outcome: dict, args: list[tuple], *, hidden: bool) -> Result:
+        """Turn the child's (or the kernel's) probe outcome into a :class:`Result`."""
+        raise NotImplementedError
+
+    def result(self, status: str, message: str, fraction: float = 0.0, attempted: bool = True) -> Result:
+        return Result(status, round(self.points * fraction, 4), self.points, message, attempted)
+
+    def judge_outcome(self, outcome: dict, args: list[tuple], *, hidden: bool) -> Result:
+        """Common outcomes first (errors, forbidden, memory), then :meth:`judge`."""
+        kind = outcome.get("outcome")
+        if outcome.get("violations") or outcome.get("forbidden"):
+            what = (outcome.get("violations") or [outcome.get("error", "")])[0]
+            return self.result(FORBIDDEN, f"not allowed in graded code: {what}")
+        if kind == "memory":
+            return self.result(MEMORY, "your code ran out of memory: use smaller arrays or fewer copies")
+        if kind == "syntax":
+            return self.result(ERROR, f"your cell does not parse: {outcome.get('error', 'SyntaxError')}")
+        if kind == "raised":
+            line = f" (line {outcome['line']} of the cell)" if outcome.get("line") else ""
+            return self.result(ERROR, f"your cell raised {outcome.get('error', 'an exception')}{line}")
+        if kind == "exit":
+            return self.result(ERROR, "your cell called sys.exit()/exit(): remove that call")
+        if kind == "not_attempted":
+            return self.result(FAIL, f"{NOT_ATTEMPTED}: replace the placeholder and run the cell (q.hint() helps).",
+                               attempted=False)
+        if kind == "missing":
+            return self.result(FAIL, f"`{outcome.get('name')}` is not defined: keep the name the cell asks for")
+        if kind == "not_callable":
+            return self.result(FAIL, f"`{outcome.get('name')}` is a {outcome.get('detail')}, expected a function")
+        if kind != "ok":
+            return self.result(ERROR, f"could not read your answer ({kind})")
+        try:
+            return self.judge(outcome, args, hidden=hidden)
+        except (ValueError, TypeError, KeyError) as exc:  # malformed plain data from a tampered child
+            return self.result(ERROR, f"could not read your answer ({type(exc).__name__})")
+
+    # --- the student's side ----------------------------------------------------------
+    def check_args(self) -> list[tuple]:
+        return []
+
+    def check(self, *answers) -> None:
+        """Print one line of feedback on ``answers`` (feedback only, never a grade)."""
+        try:
+            result = self.check_result(*answers)
+        except Exception as exc:  # the checker must never break the notebook
+            print(f"⚠️ The checker could not run ({type(exc).__name__}: {exc}). Please tell your instructor.")
+            return
+        print(result.line())
+
+    def check_result(self, *answers) -> Result:
+        raise NotImplementedError
+
+    def hint(self) -> None:
+        """Print the next hint (they get more specific)."""
+        if not self.hints:
+            print("No hint for this one: re-read the cell above.")
+            return
+        k = min(self._hints_shown, len(self.hints) - 1)
+        self._hints_shown += 1
+        print(f"💡 Hint {k + 1}/{len(self.hints)}: {self.hints[k]}")
+
+    def solution(self) -> None:
+        """Practice questions only: print a model solution."""
+        if self._solution is None:
+            print("This question is graded: no solution here. Ask for a hint with q.hint().")
+            return
+        print(self._solution.strip())
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.id} ({self.points:g} points): {self.title}>"
+
+
+class ValueQuestion(Question):
+    """The answer is one or more variables (numbers or arrays) the cell assigns.
+
+    ``expected`` is a value, or a function of no arguments computing it (evaluated
+    once, lazily, from the tested ``course_utils`` code); with several ``names`` it
+    returns one value per name (a tuple, or a dict by name). ``mistakes`` is one list
+    for all names, or a dict ``{name: [Mistake, ...]}``. Each correct name earns its
+    share of the points (``partial=True``).
+    """
+
+    kind = "value"
+
+    def __init__(self, id, *, points, names: Sequence[str], expected, mistakes=(), rtol=1e-6, atol=1e-9,
+                 integer=False, partial=True, **kwargs):
+        super().__init__(id, points=points, **kwargs)
+        self.names = [names] if isinstance(names, str) else list(names)
+        self._expected_spec = expected
+        self._expected = None
+        self._mistakes = mistakes
+        self.rtol, self.atol, self.integer, self.partial = rtol, atol, integer, partial
+
+    def probe_spec(self) -> dict:
+        return {"kind": "value", "names": list(self.names)}
+
+    def expected(self) -> dict:
+        """``{name: trusted expected value}``."""
+        if self._expected is None:
+            value = self._expected_spec() if callable(self._expected_spec) else self._expected_spec
+            if len(self.names) == 1:
+                values = {self.names[0]: value}
+            elif isinstance(value, dict):
+                values = dict(value)
+            else:
+                values = dict(zip(self.names, value))
+            self._expected = {name: _expected_value(values[name]) for name in self.names}
+        return self._expected
+
+    def mistakes_for(self, name) -> list[Mistake]:
+        if isinstance(self._mistakes, dict):
+            return list(self._mistakes.get(name, ()))
+        return list(self._mistakes)
+
+    def judge(self, outcome, args, *, hidden) -> Result:
+        expected = self.expected()
+        correct, first_message, attempted_any, all_missing = 0, None, False, True
+        for name in self.names:
+            plain = outcome["values"].get(name, {"type": "missing"})
+            if plain.get("type") == "missing":
+                ok, message, attempted = False, f"`{name}` is not defined: keep the variable name the cell uses", True
+            else:
+                all_missing = False
+                answer = decode_plain(plain)
+                mistakes = self.mistakes_for(name)
+                wrong_values = [_expected_value(m.wrong) for m in mistakes]
+                ok, message, attempted = compare(name, answer, expected[name], rtol=self.rtol, atol=self.atol,
+                                                 integer=self.integer, mistakes=mistakes,
+                                                 mistake_values=wrong_values, hidden=False)
+            correct += ok
+            attempted_any |= attempted
+            if not ok and first_message is None:
+                first_message = message
+        if correct == len(self.names):
+            shown = ", ".join(f"{n} = {_fmt(v)}" if np.ndim(v) == 0 else f"all {np.size(v)} values of {n} are right"
+                              for n, v in expected.items())
+            return self.result(PASS, self.success or f"{shown}.", 1.0)
+        if not attempted_any and not all_missing:
+            return self.result(FAIL, f"{NOT_ATTEMPTED}: replace the placeholder and run the cell (q.hint() helps).",
+                               attempted=False)
+        fraction = correct / len(self.names) if self.partial else 0.0
+        if len(self.names) > 1:
+            first_message += f" ({correct}/{len(self.names)} correct)"
+        return self.result(FAIL, first_message, fraction)
+
+    def check_result(self, *answers) -> Result:
+        if len(answers) != len(self.names):
+            names = ", ".join(self.names)
+            return self.result(FAIL, f"check() needs {len(self.names)} value(s): q.check({names})")
+        outcome = run_probe(self.probe_spec(), dict(zip(self.names, answers)))
+        return self.judge_outcome(outcome, [], hidden=False)
+
+
+class FunctionQuestion(Question):
+    """The answer is a function; it is called on several inputs and compared with ``reference``.
+
+    ``make_args(rng)`` draws a list of argument tuples (the grader uses a hidden seed,
+    ``check()`` a fixed visible one); ``examples`` are extra visible argument tuples
+    (``(description, args)``) that ``check()`` tries first, e.g. the slide's example.
+    ``mistakes`` hold wrong functions of the same arguments. The points are shared
+    over the hidden tests (``partial=True``).
+    """
+
+    kind = "call"
+
+    def __init__(self, id, *, points, name: str, reference: Callable, make_args: Callable, examples=(),
+                 mistakes=(), rtol=1e-6, atol=1e-9, integer=False, partial=True, **kwargs):
+        super().__init__(id, points=points, **kwargs)
+        self.name, self.reference, self.make_args = name, reference, make_args
+        self.examples = list(examples)
+        self.mistakes = list(mistakes)
+        self.rtol, self.atol, self.integer, self.partial = rtol, atol, integer, partial
+
+    def probe_spec(self) -> dict:
+        return {"kind": "call", "name": self.name}
+
+    def hidden_args(self, rng) -> list[tuple]:
+        return [tuple(args) for args in self.make_args(rng)]
+
+    def check_args(self) -> list[tuple]:
+        return [tuple(args) for _, args in self.examples] + self.hidden_args(np.random.default_rng(CHECK_SEED))
+
+    def _labels(self, args_list, hidden):
+        n_examples = 0 if hidden else len(self.examples)
+        labels = []
+        for i, args in enumerate(args_list):
+            if i < n_examples:
+                labels.append(self.examples[i][0])
+            elif hidden:
+                labels.append(f"hidden test {i + 1} of {len(args_list)} ({describe_args(args)})")
+            else:
+                labels.append(f"a test with {describe_args(args)}")
+        return labels
+
+    def judge(self, outcome, args_list, *, hidden) -> Result:
+        calls = outcome["calls"]
+        if len(calls) != len(args_list):
+            return self.result(ERROR, "could not read your function's results")
+        labels = self._labels(args_list, hidden)
+        passed, first_message, not_attempted = 0, None, 0
+        for call, args, label in zip(calls, args_list, labels):
+            ok, message = False, None
+            kind = call.get("outcome")
+            if kind == "not_attempted":
+                not_attempted += 1
+                message = "your function still raises NotImplementedError: write its body"
+            elif kind == "memory":
+                message = f"your function ran out of memory on {label}"
+            elif kind == "raised":
+                prefix = "not allowed in graded code" if call.get("forbidden") else "your function raised"
+                message = f"{prefix} {call.get('error')} on {label}" if not call.get("forbidden") else \
+                    f"{prefix}: {call.get('error')}"
+                if call.get("forbidden"):
+                    return self.result(FORBIDDEN, message)
+            elif kind == "ok":
+                answer = decode_plain(call["answer"])
+                expected = _expected_value(self.reference(*_copy_args(args)))
+                wrong_values = []
+                for mistake in self.mistakes:
+                    try:
+                        wrong_values.append(_expected_value(mistake.wrong(*_copy_args(args))))
+                    except Exception:  # a mistake that does not apply to this input
+                        wrong_values.append(None)
+                ok, text, attempted = compare(f"{self.name}(...)", answer, expected, rtol=self.rtol, atol=self.atol,
+                                              integer=self.integer, mistakes=self.mistakes,
+                                              mistake_values=wrong_values, hidden=hidden)
+                if not attempted:
+                    not_attempted += 1
+                message = f"on {label}, {text.replace(f'{self.name}(...)', 'the result', 1)}" if not ok else None
+            else:
+                message = f"could not read your function's result on {label}"
+            passed += ok
+            if not ok and first_message is None:
+                first_message = message
+        total = len(calls)
+        if passed == total:
+            return self.result(PASS, self.success or f"{self.name} passed all {total} tests.", 1.0)
+        if not_attempted == total:
+            return self.result(FAIL, f"{NOT_ATTEMPTED}: write the function's body and run the cell (q.hint() helps).",
+                               attempted=False)
+        fraction = passed / total if self.partial else 0.0
+        return self.result(FAIL, f"{first_message} ({passed}/{total} tests passed)", fraction)
+
+    def check_result(self, fn=None, *extra) -> Result:
+        if extra:
+            return self.result(FAIL, f"check() takes your function only: q.check({self.name})")
+        if fn is None or fn is Ellipsis:
+            return self.result(FAIL, f"{NOT_ATTEMPTED}: replace the placeholder and run the cell (q.hint() helps).",
+                               attempted=False)
+        args_list = self.check_args()
+        outcome = run_probe(self.probe_spec(), {self.name: fn}, [_copy_args(a) for a in args_list])
+        return self.judge_outcome(outcome, args_list, hidden=False)
+
+
+def _copy_args(args):
+    return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+
+
+class Exercise:
+    """An exercise notebook: its file name (without ``.ipynb``), title and questions.
+
+    ``timeout_s`` and ``memory_mb`` are the defaults for one grading run of the whole
+    notebook; a question may ask for more memory (Keras).
+    """
+
+    def __init__(self, notebook: str, title: str, questions: Sequence[Question], *, memory_mb: int = 1024):
+        ids = [q.id for q in questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{notebook}: duplicate question ids {ids}")
+        self.notebook, self.title, self.questions = notebook, title, list(questions)
+        self.memory_mb = max([memory_mb] + [q.memory_mb or 0 for q in questions])
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(f"{self.notebook} has no question {qid!r}")
+
+    @property
+    def max_points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    def __repr__(self):
+        return f"<Exercise {self.notebook}: {len(self.questions)} questions, {self.max_points:g} points>"
