@@ -473,7 +473,7 @@ class FunctionQuestion(Question):
         if len(calls) != len(args_list):
             return self.result(ERROR, "could not read your function's results")
         labels = self._labels(args_list, hidden)
-        passed, first_message, not_attempted = 0, None, 0
+        passed, first_message, not_attempted, raised = 0, None, 0, 0
         for call, args, label in zip(calls, args_list, labels):
             ok, message = False, None
             kind = call.get("outcome")
@@ -483,6 +483,7 @@ class FunctionQuestion(Question):
             elif kind == "memory":
                 message = f"your function ran out of memory on {label}"
             elif kind == "raised":
+                raised += 1
                 prefix = "not allowed in graded code" if call.get("forbidden") else "your function raised"
                 message = f"{prefix} {call.get('error')} on {label}" if not call.get("forbidden") else \
                     f"{prefix}: {call.get('error')}"
@@ -515,7 +516,8 @@ class FunctionQuestion(Question):
             return self.result(FAIL, f"{NOT_ATTEMPTED}: write the function's body and run the cell (q.hint() helps).",
                                attempted=False)
         fraction = passed / total if self.partial else 0.0
-        return self.result(FAIL, f"{first_message} ({passed}/{total} tests passed)", fraction)
+        status = ERROR if raised and raised + not_attempted + passed == total else FAIL
+        return self.result(status, f"{first_message} ({passed}/{total} tests passed)", fraction)
 
     def check_result(self, fn=None, *extra) -> Result:
         if extra:

@@ -1,0 +1,148 @@
+"""A synthetic class of submissions, to try the grader and to test and benchmark it.
+
+    python -m course_utils.exercises.synthetic OUT [--students 30]
+    python -m course_utils.grade OUT --out grading
+
+Each student gets, per exercise, a *profile*: the solution, the untouched student
+notebook, known-wrong answers, a mix, no file at all, a broken file, or one of a few
+adversarial notebooks (an endless loop, a monkeypatched ``np.allclose``, an import of
+the course's reference code, a fork). :func:`make_class` returns the status and points
+the grader must give for every question, which the tests compare with ``grades.csv``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from course_utils.exercises import all_exercises
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SOLUTIONS = ROOT / "exercises" / "solutions"
+STUDENT_NOTEBOOKS = ROOT / "exercises"
+
+# Known-wrong answers with a deterministic outcome on any hidden input: (source, points earned).
+WRONG = {
+    "ex01.q1": ("y = np.correlate(x, h, 'full')  # forgot the flip", 0.0),
+    "ex01.q2": ("n_full, n_same, n_valid = 107, 100, 93", 2 / 3),
+    "ex01.q3": ("def conv1d_full(x, h):\n    return np.zeros(len(x) + len(h) + 5)", 0.0),
+    "ex01.q4": ("def convolution_matrix(h, n):\n    return np.zeros((n + len(h) + 1, n))", 0.0),
+    "ex01.p1": ("y_delay = x", 0.0),
+    "ex04.q1": ("out_28 = 27\nalexnet_width = 55", 1.0),
+    "ex04.q2": ("weights_per_neuron, neurons, connections, parameters = 363, 290400, 105705600, 34944", 3.0),
+    "ex04.q3": ("rf, jump = 5, 4", 1.0),
+    "ex04.q4": ("pooled, pool_params = 27, 96", 1.0),
+    "ex04.q5": ("lenet_params = [150, 0, 2400, 0, 1920, 0, 252000, 840]\nlenet_total = 257546", 1.5),
+    "ex04.q6": ("def output_size(I, F, S, P):\n    return -1", 0.0),
+    "ex04.p1": ("same_pad = 4", 0.0),
+}
+
+# Adversarial answers: question -> (source, status). The other questions hold the solution.
+ADVERSARIAL = {
+    "timeout": ("ex01.q3", "def conv1d_full(x, h):\n    while True:\n        pass", "TIMEOUT"),
+    "allclose": ("ex01.q1", "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
+                            "y = np.zeros(10)", "FAIL"),
+    "reference": ("ex01.q3", "from course_utils.conv import convolve2d\n"
+                             "def conv1d_full(x, h):\n    return convolve2d(x[None], h[None], padding=len(h) - 1)[0]",
+                  "FORBIDDEN"),
+    "fork": ("ex01.q2", "import os\nwhile True:\n    os.fork()", "FORBIDDEN"),
+}
+PROFILES = ("solution", "stub", "wrong", "mixed", "solution", "missing", "wrong", "solution", "invalid", "mixed")
+
+
+def _cell_source(cell) -> str:
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def graded_sources(notebook: str) -> dict:
+    """``{qid: {"solution": src, "stub": src}}`` from the solution and student notebooks."""
+    out = {}
+    for kind, folder in (("solution", SOLUTIONS), ("stub", STUDENT_NOTEBOOKS)):
+        nb = json.loads((folder / f"{notebook}.ipynb").read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            qid = cell.get("metadata", {}).get("course", {}).get("question")
+            if qid:
+                out.setdefault(qid, {})[kind] = _cell_source(cell)
+    return out
+
+
+def submission(notebook: str, answers: dict) -> str:
+    """The student notebook with each graded cell's source replaced by ``answers[qid]``."""
+    nb = json.loads((STUDENT_NOTEBOOKS / f"{notebook}.ipynb").read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        qid = cell.get("metadata", {}).get("course", {}).get("question")
+        if qid in answers:
+            cell["source"] = answers[qid]
+    return json.dumps(nb, indent=1)
+
+
+def make_class(out: Path, students: int = 30, adversarial: bool = True) -> dict:
+    """Write ``out/<student>/<exercise>.ipynb``; return ``{(student, notebook, qid): (status, points)}``.
+
+    Points of wrong answers are what the grader must give; statuses of adversarial
+    notebooks too. Profiles rotate so every kind appears in a class of 10 or more.
+    """
+    out = Path(out)
+    expected = {}
+    exercises = all_exercises()
+    special = list(ADVERSARIAL) if adversarial else []
+    for number in range(1, students + 1):
+        student = f"student{number:02d}"
+        folder = out / student
+        folder.mkdir(parents=True, exist_ok=True)
+        for e_index, (name, exercise) in enumerate(exercises.items()):
+            sources = graded_sources(name)
+            profile = PROFILES[(number + 3 * e_index) % len(PROFILES)]
+            adversary = None
+            if e_index == 0 and special and number % 7 == 0 and (number // 7 - 1) < len(special):
+                adversary = special[number // 7 - 1]
+                profile = "adversarial"
+            path = folder / f"{name}.ipynb"
+            if profile == "missing":
+                for q in exercise.questions:
+                    expected[(student, name, q.id)] = ("MISSING", 0.0)
+                continue
+            if profile == "invalid":
+                path.write_text('{"cells": [ {"cell_type": "code", "source": "y = 1"', encoding="utf-8")
+                for q in exercise.questions:
+                    expected[(student, name, q.id)] = ("INVALID", 0.0)
+                continue
+            answers = {}
+            for k, q in enumerate(exercise.questions):
+                kind = profile
+                if profile == "mixed":
+                    kind = ("solution", "wrong", "stub")[k % 3]
+                if profile == "adversarial":
+                    kind = "solution"
+                if kind == "solution":
+                    answers[q.id] = sources[q.id]["solution"]
+                    expected[(student, name, q.id)] = ("PASS", q.points)
+                elif kind == "stub":
+                    answers[q.id] = sources[q.id]["stub"]
+                    expected[(student, name, q.id)] = ("FAIL", 0.0)
+                else:
+                    source, fraction_points = WRONG[q.id]
+                    answers[q.id] = source
+                    expected[(student, name, q.id)] = ("FAIL", round(fraction_points, 4))
+            if adversary:
+                qid, source, status = ADVERSARIAL[adversary]
+                answers[qid] = source
+                expected[(student, name, qid)] = (status, 0.0)
+            path.write_text(submission(name, answers), encoding="utf-8")
+    return expected
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.exercises.synthetic", description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--no-adversarial", action="store_true")
+    args = parser.parse_args(argv)
+    expected = make_class(args.out, args.students, not args.no_adversarial)
+    print(f"wrote {args.students} students' submissions to {args.out} ({len(expected)} graded questions)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
