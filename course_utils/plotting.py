@@ -124,14 +124,16 @@ def sliding_window(image, kernel, row: int, col: int, stride: int = 1, padding: 
         raise ValueError(f"the window at output ({row}, {col}) with stride {stride} falls outside the "
                          f"{image.shape[0]}x{image.shape[1]} (padded) input")
     matrices = [image, kernel] + ([window * kernel] if products else []) + ([output] if output is not None else [])
-    widths = [np.shape(m)[1] + 1 for m in matrices]
-    fig, axes = plt.subplots(1, len(matrices), figsize=(0.55 * sum(widths) + 0.3, 3.2),
+    cell = 0.42  # inches per matrix cell, the same in every panel
+    widths = [np.shape(m)[1] for m in matrices]
+    height = cell * max(np.shape(m)[0] for m in matrices) + 1.4
+    fig, axes = plt.subplots(1, len(matrices), figsize=(cell * sum(widths) + 0.7 * len(matrices), height),
                              gridspec_kw={"width_ratios": widths})
     show_matrix(image, "input" + (f" (padded by {padding})" if padding else ""), ax=axes[0],
                 highlight=(top, left, kh, kw))
     show_matrix(kernel, "kernel", ax=axes[1])
     if products:
-        show_matrix(window * kernel, f"window x kernel, sum = {(window * kernel).sum():g}", ax=axes[2])
+        show_matrix(window * kernel, f"window x kernel\nsum = {(window * kernel).sum():g}", ax=axes[2])
     if output is not None:
         out = np.asarray(output, dtype=float)
         shown = np.full(out.shape, np.nan)

@@ -114,7 +114,7 @@ def test_sliding_window_products_panel_sums_to_the_output_cell():
     kernel = np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
     fig = plotting.sliding_window(image, kernel, row=1, col=1, stride=2, padding=1, products=True,
                                   output=np.zeros((3, 3)))
-    assert [ax.get_title() for ax in fig.axes] == ["input (padded by 1)", "kernel", "window x kernel, sum = 0",
+    assert [ax.get_title() for ax in fig.axes] == ["input (padded by 1)", "kernel", "window x kernel\nsum = 0",
                                                    "output[1, 1]"]
     products = fig.axes[2]
     assert [t.get_text() for t in products.texts][:3] == ["0", "-7", "0"]  # -1 x image[1, 2], the pixel above the centre
