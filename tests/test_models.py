@@ -1,0 +1,174 @@
+"""LeNet-5 builders (shapes and parameter counts from the slides) and the load-or-train cache."""
+import json
+
+import numpy as np
+import pytest
+
+import course_utils  # noqa: F401  (before keras)
+import keras
+from course_utils import models
+from course_utils.shapes import conv_params, dense_params
+
+
+def shapes(model):
+    return {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers[1:]}
+
+
+def counts(model):
+    return {layer.name: layer.count_params() for layer in model.layers[1:]}
+
+
+def test_slides_variant_has_the_slide_parameter_counts():
+    model = models.lenet5_slides()
+    assert counts(model) == {"c1": 156, "s2": 0, "c3": 2416, "s4": 0, "c5": 2040, "flatten": 0,
+                             "f6": 252_084, "output": 850}
+    assert model.count_params() == 257_546
+    assert shapes(model)["flatten"] == (3000,)
+    assert shapes(model)["c5"] == (5, 5, 120)
+    # the slide's claim: more than 98% of the weights are in the fully connected layers
+    assert (252_084 + 850) / model.count_params() == pytest.approx(0.98209, abs=1e-5)
+
+
+def test_slides_counts_match_the_formulas():
+    model = models.lenet5_slides()
+    assert counts(model)["c1"] == conv_params(5, 1, 6)
+    assert counts(model)["c3"] == conv_params(5, 6, 16)
+    assert counts(model)["c5"] == conv_params(1, 16, 120)
+    assert counts(model)["f6"] == dense_params(3000, 84)
+    assert counts(model)["output"] == dense_params(84, 10)
+
+
+def test_classic_has_the_walkthrough_shapes():
+    model = models.lenet5_classic()
+    assert model.input.shape == (None, 32, 32, 1)
+    assert shapes(model) == {"c1": (28, 28, 6), "s2": (14, 14, 6), "c3": (10, 10, 16), "s4": (5, 5, 16),
+                             "c5": (1, 1, 120), "flatten": (120,), "f6": (84,), "output": (10,)}
+    assert model.count_params() == 61_706
+    assert model.get_layer("c1").activation is keras.activations.tanh
+    assert isinstance(model.get_layer("s2"), keras.layers.AveragePooling2D)
+
+
+def test_28_pixel_input_is_padded_to_the_same_shapes():
+    padded, plain = models.lenet5_classic(input_size=28), models.lenet5_classic(input_size=32)
+    assert padded.input.shape == (None, 28, 28, 1)
+    assert shapes(padded) == shapes(plain)
+    padded.set_weights(plain.get_weights())
+    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(padded.predict(x, verbose=0),
+                               plain.predict(np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0))), verbose=0), atol=1e-6)
+
+
+def test_modern_uses_relu_and_max_pooling():
+    model = models.lenet5_modern()
+    assert model.input.shape == (None, 28, 28, 1)
+    assert model.get_layer("c3").activation is keras.activations.relu
+    assert isinstance(model.get_layer("s4"), keras.layers.MaxPooling2D)
+    assert shapes(model)["s4"] == (5, 5, 16) and model.count_params() == 61_706
+
+
+def test_wider_filters_change_the_counts():
+    model = models.lenet5_modern(filters=(16, 32, 120))
+    assert counts(model)["c1"] == conv_params(5, 1, 16)
+    assert counts(model)["c3"] == conv_params(5, 16, 32)
+    assert counts(model)["c5"] == conv_params(5, 32, 120)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"activation": "gelu"}, "activation must be one of"),
+    ({"pooling": "min"}, "pooling must be one of"),
+    ({"input_size": 30}, "input_size must be 28"),
+    ({"c5_kernel": 3}, "c5_kernel must be 5"),
+    ({"filters": (6, 16)}, "filters must be three positive integers"),
+])
+def test_bad_builder_options_are_named(options, message):
+    with pytest.raises(ValueError, match=message):
+        models.lenet5(**options)
+
+
+def test_prepare_images_scales_and_adds_a_channel():
+    images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    out = models.prepare_images(images)
+    assert out.shape == (1, 2, 2, 1) and out.dtype == np.float32
+    np.testing.assert_allclose(out[0, :, :, 0], [[0, 1], [0.2, 0.4]])
+
+
+def test_prepare_images_rejects_floats_and_wrong_shapes():
+    with pytest.raises(ValueError, match="expected uint8 images of shape"):
+        models.prepare_images(np.zeros((2, 28, 28), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"got uint8 \(28, 28\)"):
+        models.prepare_images(np.zeros((28, 28), dtype=np.uint8))
+
+
+def test_config_key_depends_on_config_and_data():
+    x = np.zeros((4, 3), dtype=np.uint8)
+    key = models.config_key({"epochs": 1}, x)
+    assert len(key) == 16
+    assert key == models.config_key({"epochs": 1}, x.copy())
+    assert key != models.config_key({"epochs": 2}, x)
+    assert key != models.config_key({"epochs": 1}, x + 1)
+    assert key != models.config_key({"epochs": 1}, x.astype(np.int64))
+
+
+@pytest.fixture
+def tiny_data():
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 10, 64)
+    return x, y
+
+
+def test_train_lenet_returns_history_and_times(tiny_data):
+    x, y = tiny_data
+    history = models.train_lenet(models.lenet5_modern(), x, y, epochs=2, batch_size=32)
+    assert len(history["loss"]) == len(history["accuracy"]) == len(history["seconds_per_epoch"]) == 2
+    assert all(t > 0 for t in history["seconds_per_epoch"])
+
+
+def test_load_or_train_round_trip(tiny_data, tmp_path):
+    x, y = tiny_data
+    config = {"variant": "classic", "epochs": 1, "batch_size": 32, "folder": tmp_path / "artifacts"}
+    trained, record = models.load_or_train_lenet(x, y, **config)
+    after_training = np.random.rand()
+    files = sorted(p.name for p in (tmp_path / "artifacts").iterdir())
+    assert files == [f"lenet-{record['key']}.json", f"lenet-{record['key']}.weights.h5"]
+    assert record["config"]["variant"] == "classic" and record["config"]["builder_options"] == {"input_size": 28}
+
+    loaded, loaded_record = models.load_or_train_lenet(x, y, **config)
+    assert np.random.rand() == after_training            # same generator state whichever path was taken
+    assert loaded_record == json.loads(json.dumps(record))
+    for w1, w2 in zip(trained.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(w1, w2)
+    np.testing.assert_array_equal(trained.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+    _, other = models.load_or_train_lenet(x, y, **{**config, "epochs": 2})
+    assert other["key"] != record["key"] and len(other["history"]["loss"]) == 2
+
+
+def test_load_or_train_retrains_over_a_corrupt_file(tiny_data, tmp_path):
+    x, y = tiny_data
+    _, record = models.load_or_train_lenet(x, y, epochs=1, batch_size=32, folder=tmp_path)
+    weights = tmp_path / f"lenet-{record['key']}.weights.h5"
+    weights.write_bytes(b"not an HDF5 file")
+    model, again = models.load_or_train_lenet(x, y, epochs=1, batch_size=32, folder=tmp_path)
+    assert again["key"] == record["key"] and weights.stat().st_size > 100_000
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_load_or_train_rejects_bad_input(tiny_data, tmp_path):
+    x, y = tiny_data
+    with pytest.raises(ValueError, match="variant must be one of"):
+        models.load_or_train_lenet(x, y, variant="alexnet", folder=tmp_path)
+    with pytest.raises(ValueError, match=r"expected images of shape \(N, 28, 28, 1\), got \(64, 28, 28\)"):
+        models.load_or_train_lenet(x[..., 0], y, folder=tmp_path)
+    with pytest.raises(ValueError, match="with NaN"):
+        models.load_or_train_lenet(np.full_like(x, np.nan), y, folder=tmp_path)
+    with pytest.raises(ValueError, match="64 integer labels"):
+        models.load_or_train_lenet(x, y[:10], folder=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_artifacts_dir_honours_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(models.ARTIFACTS_ENV, str(tmp_path))
+    assert models.artifacts_dir() == tmp_path
+    monkeypatch.delenv(models.ARTIFACTS_ENV)
+    assert models.artifacts_dir().name == "artifacts"
