@@ -233,7 +233,8 @@ class MaxPool2D:
     ``r * size + c`` inside its window); backward sends each ``dout`` value to that one
     position and zero to the others. Ties go to the first maximum in row-major order
     (as ``np.argmax``). Rows/columns that do not fill a whole window are dropped, as
-    in Keras, and get zero gradient.
+    in Keras, and get zero gradient. With ``stride < size`` (overlapping pooling) an
+    input that wins several windows collects the sum of their gradients.
 
     >>> pool = MaxPool2D(2)
     >>> x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]).reshape(1, 4, 4, 1)
@@ -241,24 +242,35 @@ class MaxPool2D:
     [[6.0, 8.0], [3.0, 4.0]]
     >>> pool.backward(np.ones((1, 2, 2, 1)))[0, :, :, 0].astype(int).tolist()
     [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1]]
+    >>> overlapping = MaxPool2D(3, stride=1)         # the slides' 3x3 pooling over a 5x5 feature map
+    >>> x5 = np.array([[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]])
+    >>> overlapping.forward(x5.reshape(1, 5, 5, 1))[0, :, :, 0].astype(int).tolist()
+    [[3, 3, 3], [3, 3, 3], [3, 2, 3]]
     """
 
-    def __init__(self, size: int = 2):
+    def __init__(self, size: int = 2, stride: int | None = None):
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise ValueError(f"MaxPool2D size must be a positive int, got {size!r}")
-        self.size = int(size)
+        stride = size if stride is None else stride
+        if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+            raise ValueError(f"MaxPool2D stride must be a positive int (or None for stride = size), got {stride!r}")
+        self.size, self.stride = int(size), int(stride)
         self.argmax = None
         self._x_shape = None
 
     def _windows(self, x):
         """``(N, oh, ow, C, size*size)``: each window's values flattened row by row."""
         n, h, w, c = x.shape
-        s = self.size
-        oh, ow = h // s, w // s
-        if oh == 0 or ow == 0:
+        s, t = self.size, self.stride
+        if h < s or w < s:
             raise ValueError(f"MaxPool2D({s}) needs inputs of at least {s}x{s}, got shape {x.shape}")
-        crop = x[:, :oh * s, :ow * s, :].reshape(n, oh, s, ow, s, c)
-        return crop.transpose(0, 1, 3, 5, 2, 4).reshape(n, oh, ow, c, s * s)
+        if t == s:  # non-overlapping windows: a reshape, no copy of each window
+            oh, ow = h // s, w // s
+            crop = x[:, :oh * s, :ow * s, :].reshape(n, oh, s, ow, s, c)
+            return crop.transpose(0, 1, 3, 5, 2, 4).reshape(n, oh, ow, c, s * s)
+        win = windows2d(np.moveaxis(x, 0, 2), (s, s), t)  # (oh, ow, s, s, N, C), a view
+        oh, ow = win.shape[:2]
+        return win.transpose(4, 0, 1, 5, 2, 3).reshape(n, oh, ow, c, s * s)
 
     def forward(self, x) -> np.ndarray:
         x = _as_batch(x, "MaxPool2D")
@@ -275,8 +287,15 @@ class MaxPool2D:
         dwin = np.zeros((n, oh, ow, c, s * s))
         np.put_along_axis(dwin, self.argmax[..., None], dout[..., None], axis=-1)
         dx = np.zeros(x_shape)
-        dx[:, :oh * s, :ow * s, :] = dwin.reshape(n, oh, ow, c, s, s).transpose(0, 1, 4, 2, 5, 3).reshape(
-            n, oh * s, ow * s, c)
+        t = self.stride
+        if t == s:
+            dx[:, :oh * s, :ow * s, :] = dwin.reshape(n, oh, ow, c, s, s).transpose(0, 1, 4, 2, 5, 3).reshape(
+                n, oh * s, ow * s, c)
+            return dx
+        dwin = dwin.reshape(n, oh, ow, c, s, s)
+        for di in range(s):  # overlapping windows: += so that an input winning several windows sums their gradients
+            for dj in range(s):
+                dx[:, di:di + t * (oh - 1) + 1:t, dj:dj + t * (ow - 1) + 1:t, :] += dwin[..., di, dj]
         return dx
 
 
@@ -480,6 +499,26 @@ def relative_error(a, b) -> float:
         raise ValueError(f"relative_error needs equal shapes, got {a.shape} and {b.shape}")
     scale = np.linalg.norm(a) + np.linalg.norm(b)
     return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
+
+
+def max_relative_error(a, b, floor: float = 1e-8) -> float:
+    """The worst element: ``max_i |a_i - b_i| / max(|a_i| + |b_i|, floor)`` (0 for equal arrays).
+
+    Stricter than :func:`relative_error`, which one large entry can dominate: here a
+    single wrong entry shows. ``floor`` keeps entries where both are (nearly) 0 from
+    dividing by zero, so avoid test inputs whose true gradient has such entries.
+
+    >>> max_relative_error([1.0, 2.0], [1.0, 2.0]), round(max_relative_error([1.0, 2.0], [1.0, 1.0]), 4)
+    (0.0, 0.3333)
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"max_relative_error needs equal shapes, got {a.shape} and {b.shape}")
+    if not (np.isfinite(floor) and floor > 0):
+        raise ValueError(f"floor must be a positive number, got {floor!r}")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
 
 
 def gradient_check(f, x: np.ndarray, analytic, eps: float = 1e-5) -> float:

@@ -362,3 +362,46 @@ def test_bad_inputs_for_im2col_col2im_pool_dense_and_loss():
     one_line_error(ValueError, lambda: layers.SGD(-1.0), "learning_rate")
     one_line_error(RuntimeError, lambda: layers.SGD().step([layers.Dense(np.ones((2, 2)))]), "backward()")
     one_line_error(TypeError, lambda: layers.Sequential([np.ones(2)]), "forward()")
+
+
+# --------------------------------------------------------------------------- overlapping pooling, max relative error
+
+def test_maxpool_with_a_stride_matches_pool2d_and_the_slide_example():
+    x5 = np.array([[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]], dtype=float)
+    out = layers.MaxPool2D(3, stride=1).forward(x5.reshape(1, 5, 5, 1))[0, :, :, 0]
+    np.testing.assert_array_equal(out, [[3, 3, 3], [3, 3, 3], [3, 2, 3]])   # the slides' 3x3 pooling
+    x = rng().normal(size=(2, 9, 8, 3))
+    for size, stride in ((3, 2), (2, 1), (3, 1), (2, 3)):
+        got = layers.MaxPool2D(size, stride=stride).forward(x)
+        for n in range(2):
+            np.testing.assert_array_equal(got[n], conv.pool2d(x[n], size, stride))
+    np.testing.assert_array_equal(layers.MaxPool2D(2, stride=2).forward(x), layers.MaxPool2D(2).forward(x))
+
+
+def test_overlapping_maxpool_sums_the_gradients_of_every_window_an_input_wins():
+    x = np.array([[0, 0, 0, 0], [0, 9, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]], dtype=float).reshape(1, 4, 4, 1)
+    pool = layers.MaxPool2D(2, stride=1)
+    pool.forward(x)
+    dx = pool.backward(np.arange(1.0, 10.0).reshape(1, 3, 3, 1))[0, :, :, 0]
+    # the 9 wins the four windows that contain it (gradients 1 + 2 + 4 + 5); the 1 wins the last window (9)
+    assert dx[1, 1] == 12 and dx[3, 3] == 9 and dx.sum() == 45
+    x = rng().normal(size=(2, 7, 6, 2))   # no ties: the numerical gradient is exact
+    for size, stride in ((3, 2), (2, 1), (3, 1)):
+        pool = layers.MaxPool2D(size, stride=stride)
+        dout = rng(1).normal(size=pool.forward(x).shape)
+        dx = pool.backward(dout)
+        loss = lambda v: float((pool.forward(v) * dout).sum())   # noqa: E731
+        assert layers.gradient_check(loss, x.copy(), dx) < 1e-8
+
+
+def test_max_relative_error_sees_one_wrong_entry():
+    a = np.array([10.0, 20.0, 30.0, 0.5])
+    b = a.copy()
+    b[3] = 1.0
+    assert layers.relative_error(a, b) < 0.02             # the norm hides the small wrong entry
+    assert math.isclose(layers.max_relative_error(a, b), 0.5 / 1.5)
+    assert layers.max_relative_error(a, a) == 0.0 and layers.max_relative_error([0.0], [0.0]) == 0.0
+    assert math.isclose(layers.max_relative_error([2.0], [1.0]), 1 / 3)
+    one_line_error(ValueError, lambda: layers.max_relative_error(np.ones(2), np.ones(3)), "equal shapes")
+    one_line_error(ValueError, lambda: layers.max_relative_error(np.ones(2), np.ones(2), floor=0), "floor")
+    one_line_error(ValueError, lambda: layers.MaxPool2D(2, stride=0), "stride")
