@@ -628,6 +628,36 @@ def _remove_unaudited_os_functions() -> None:
                 pass
 
 
+def _disarm_fork_exec(record) -> None:
+    """``subprocess`` is imported before the hook (NumPy's testing module needs it); its C
+    helper ``_posixsubprocess.fork_exec`` raises no audit event, so it is replaced by a stub.
+    A fresh load of ``_posixsubprocess`` is refused by the hook (it fires an import event)."""
+    import subprocess  # noqa: F401
+    import _posixsubprocess
+
+    _posixsubprocess.fork_exec = _forbidden_stub("starting a process (_posixsubprocess)", record)
+
+
+def _module_locations(names) -> list[str]:
+    """Files or folders of banned pure-Python modules: reading them is refused, so
+    ``importlib.import_module`` (which raises no import event) cannot load them either."""
+    import importlib.util
+
+    found = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError, AttributeError):
+            continue
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            found.extend(spec.submodule_search_locations)
+        elif spec.origin and os.path.isabs(spec.origin):
+            found.append(spec.origin)
+    return found
+
+
 class _Child:
     """Runs the job; every method here is trusted bootstrap code."""
 
@@ -719,8 +749,10 @@ class _Child:
         except (AttributeError, ValueError, OSError):
             pass
         _remove_unaudited_os_functions()
-        hook = _make_audit_hook(self.scratch, job.get("allow_read", []), job.get("deny_read", []),
-                                job.get("forbidden_modules", []), self.record_violation)
+        _disarm_fork_exec(self.record_violation)
+        banned = job.get("forbidden_modules", [])
+        deny_read = list(job.get("deny_read", [])) + _module_locations(banned)
+        hook = _make_audit_hook(self.scratch, job.get("allow_read", []), deny_read, banned, self.record_violation)
         sys.addaudithook(hook)
         del hook
         self.write_results()
@@ -802,9 +834,11 @@ def _student_line(exc, label):
 
 
 def _forbidden_stub(dotted, record):
+    what = dotted if " " in dotted else f"calling {dotted}"
+
     def forbidden(*args, **kwargs):
-        record(f"calling {dotted}")
-        raise SandboxViolation(f"not allowed in graded code: {dotted} (this question asks you to write it yourself)")
+        record(what)
+        raise SandboxViolation(f"not allowed in graded code: {what}")
 
     forbidden.__name__ = dotted.rpartition(".")[2]
     return forbidden

@@ -109,7 +109,7 @@ q5 = ValueQuestion(
     expected=lambda: (lenet_variant_params(), sum(lenet_variant_params())),
     mistakes={"lenet_params": [
         Mistake("one value per layer in summary() order, 8 in all: conv, pool, conv, pool, conv, flatten, dense, "
-                "dense (pooling and flatten have 0).", [0] * 6, match="shape"),
+                "dense (pooling and flatten have 0).", [0] * 8, match="other_shape"),
         Mistake("forgot the biases? Each filter and each unit has one.",
                 [150, 0, 2400, 0, 1920, 0, 252000, 840])],
         "lenet_total": [Mistake("forgot the biases? Each filter and each unit has one.", 257_310)]},

@@ -69,12 +69,13 @@ class Mistake:
     ``wrong`` is the wrong value (or, for a :class:`ValueQuestion`, a function of no
     arguments computing it; for a :class:`FunctionQuestion`, a function of the same
     arguments as the reference). ``match="values"`` needs the same shape and close
-    values; ``match="shape"`` only the same shape (e.g. "valid instead of full mode").
+    values; ``match="shape"`` only the same shape (e.g. "valid instead of full mode");
+    ``match="other_shape"`` any shape but ``wrong``'s (give the right shape as ``wrong``).
     """
 
     def __init__(self, advice: str, wrong, match: str = "values"):
-        if match not in ("values", "shape"):
-            raise ValueError(f"match must be 'values' or 'shape', got {match!r}")
+        if match not in ("values", "shape", "other_shape"):
+            raise ValueError(f"match must be 'values', 'shape' or 'other_shape', got {match!r}")
         self.advice, self.wrong, self.match = advice, wrong, match
 
     def matches(self, answer, wrong, rtol, atol) -> bool:
@@ -83,6 +84,8 @@ class Mistake:
             answer = np.asarray(answer, dtype=np.float64)
         except (TypeError, ValueError):
             return False
+        if self.match == "other_shape":
+            return answer.shape != wrong.shape
         if answer.shape != wrong.shape:
             return False
         return self.match == "shape" or bool(np.all(_isclose(answer, wrong, rtol, atol)))
