@@ -234,7 +234,7 @@ def grader_fingerprint(exercise, limits: sandbox.Limits, secret: str, solutions_
     for path in files:
         h.update(path.name.encode())
         h.update(path.read_bytes() if path.exists() else b"-")
-    h.update(repr((limits.timeout_s, limits.memory_mb, limits.cpu_s, limits.output_chars)).encode())
+    h.update(repr((float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars)).encode())
     h.update(hashlib.sha256(secret.encode()).digest())
     return h.hexdigest()
 

@@ -11,8 +11,9 @@ notebook's file name without ``.ipynb``) and one module-level object per questio
 
 Adding a module is all it takes for the grader and the release tool to find it.
 
->>> sorted(all_exercises())[:2]
-['01_convolution_1d', '04_output_sizes_and_counts']
+>>> exercises = all_exercises()
+>>> exercises["01_convolution_1d"]
+<Exercise 01_convolution_1d: 5 questions, 10 points>
 """
 from __future__ import annotations
 

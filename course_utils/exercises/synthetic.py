@@ -48,6 +48,8 @@ ADVERSARIAL = {
                   "FORBIDDEN"),
     "fork": ("ex01.q2", "import os\nwhile True:\n    os.fork()", "FORBIDDEN"),
 }
+# The exercises a synthetic class covers by default: every question has a WRONG entry above.
+DEFAULT_EXERCISES = ("01_convolution_1d", "04_output_sizes_and_counts")
 PROFILES = ("solution", "stub", "wrong", "mixed", "solution", "missing", "wrong", "solution", "invalid", "mixed")
 
 
@@ -77,7 +79,7 @@ def submission(notebook: str, answers: dict) -> str:
     return json.dumps(nb, indent=1)
 
 
-def make_class(out: Path, students: int = 30, adversarial: bool = True) -> dict:
+def make_class(out: Path, students: int = 30, adversarial: bool = True, exercises=DEFAULT_EXERCISES) -> dict:
     """Write ``out/<student>/<exercise>.ipynb``; return ``{(student, notebook, qid): (status, points)}``.
 
     Points of wrong answers are what the grader must give; statuses of adversarial
@@ -85,7 +87,8 @@ def make_class(out: Path, students: int = 30, adversarial: bool = True) -> dict:
     """
     out = Path(out)
     expected = {}
-    exercises = all_exercises()
+    known = all_exercises()
+    exercises = {name: known[name] for name in exercises}
     special = list(ADVERSARIAL) if adversarial else []
     for number in range(1, students + 1):
         student = f"student{number:02d}"
@@ -95,8 +98,8 @@ def make_class(out: Path, students: int = 30, adversarial: bool = True) -> dict:
             sources = graded_sources(name)
             profile = PROFILES[(number + 3 * e_index) % len(PROFILES)]
             adversary = None
-            if e_index == 0 and special and number % 7 == 0 and (number // 7 - 1) < len(special):
-                adversary = special[number // 7 - 1]
+            if e_index == 0 and special and number % 4 == 3 and number // 4 < len(special):
+                adversary = special[number // 4]
                 profile = "adversarial"
             path = folder / f"{name}.ipynb"
             if profile == "missing":
