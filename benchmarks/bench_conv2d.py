@@ -56,7 +56,7 @@ def single_channel(size: int, crop: int, repeats: int) -> list[tuple[str, float,
     return [
         ("scipy.signal.correlate2d", best_time(lambda: scipy.signal.correlate2d(image, kernel, mode="valid"), repeats), ""),
         ("course_utils.conv.correlate2d (vectorised)", best_time(lambda: correlate2d(image, kernel), repeats),
-         "sum of 9 shifted slices"),
+         "sum of 9 shifted slices, in blocks of 64 rows"),
         ("np.einsum over windows2d", best_time(lambda: einsum_over_windows(image, kernel), repeats),
          "strided view of all windows"),
         ("course_utils.conv.correlate2d_loops (Python loops)", loops,
@@ -67,13 +67,15 @@ def single_channel(size: int, crop: int, repeats: int) -> list[tuple[str, float,
 def multi_channel(size: int, channels: int, repeats: int) -> list[tuple[str, float, str]]:
     rng = np.random.default_rng(1)
     x, weights = rng.random((size, size, channels)), rng.random((3, 3, channels, 1))
+    planes = np.ascontiguousarray(np.moveaxis(x, -1, 0))  # fair to SciPy: one contiguous (H, W) plane per channel
 
     def scipy_per_channel():
-        return sum(scipy.signal.correlate2d(x[..., c], weights[:, :, c, 0], mode="valid") for c in range(channels))
+        return sum(scipy.signal.correlate2d(planes[c], weights[:, :, c, 0], mode="valid") for c in range(channels))
 
     np.testing.assert_allclose(conv2d(x, weights)[..., 0], scipy_per_channel())
     return [
-        (f"{channels} x scipy.signal.correlate2d, summed", best_time(scipy_per_channel, repeats), ""),
+        (f"{channels} x scipy.signal.correlate2d, summed", best_time(scipy_per_channel, repeats),
+         "channel planes made contiguous beforehand"),
         ("course_utils.conv.conv2d, (3, 3, {c}, 1) weights".format(c=channels), best_time(lambda: conv2d(x, weights), repeats),
          "one einsum over all channels"),
     ]

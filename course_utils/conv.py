@@ -33,7 +33,7 @@ def _as_float_array(name: str, value, ndim) -> np.ndarray:
         raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
-    return array.astype(np.float64)
+    return array.astype(np.float64, copy=False)  # no copy when it is float64 already; callers never write to it
 
 
 def _pad_amounts(padding, kernel_shape, dilation, input_shape, stride) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -85,22 +85,33 @@ def correlate2d(image, kernel, padding=0, stride: int = 1, dilation: int = 1) ->
 
     The Python loop runs over the kernel's few weights, never over pixels: weight
     ``(m, n)`` multiplies the whole input shifted by ``(m, n)`` (a strided slice,
-    no copy) and adds it to the output. For the small kernels of CNNs this is several
-    times faster than contracting :func:`windows2d` with ``np.einsum``, which computes
-    the same sum (see ``benchmarks/bench_conv2d.py``).
+    no copy) and adds it to the output, one block of output rows at a time. For the
+    small kernels of CNNs this is several times faster than contracting
+    :func:`windows2d` with ``np.einsum``, which computes the same sum, and faster than
+    ``scipy.signal.correlate2d`` (see ``benchmarks/bench_conv2d.py``).
 
     >>> correlate2d(np.arange(16).reshape(4, 4), [[1, 0], [0, -1]]).tolist()
     [[-5.0, -5.0, -5.0], [-5.0, -5.0, -5.0], [-5.0, -5.0, -5.0]]
     """
     image = _as_float_array("image", image, 2)
     kernel = _as_float_array("kernel", kernel, 2)
-    padded = np.pad(image, _pad_amounts(padding, kernel.shape, dilation, image.shape, stride))
+    pads = _pad_amounts(padding, kernel.shape, dilation, image.shape, stride)
+    padded = np.pad(image, pads) if np.any(pads) else image
     # conv_output_size raises a clear error when the kernel does not fit.
     oh, ow = (conv_output_size(padded.shape[axis], kernel.shape[axis], stride, 0, dilation) for axis in (0, 1))
     out = np.zeros((oh, ow))
-    for (m, n), weight in np.ndenumerate(kernel):
-        top, left = m * dilation, n * dilation
-        out += weight * padded[top:top + (oh - 1) * stride + 1:stride, left:left + (ow - 1) * stride + 1:stride]
+    # Work in blocks of output rows with one small scratch buffer: the block stays in the CPU
+    # cache across the kernel's weights, and no large temporary is allocated per weight.
+    block_rows = 64
+    product = np.empty((min(block_rows, oh), ow))
+    for first in range(0, oh, block_rows):
+        last = min(first + block_rows, oh)
+        out_block, product_block = out[first:last], product[:last - first]
+        for (m, n), weight in np.ndenumerate(kernel):
+            top, left = first * stride + m * dilation, n * dilation
+            shifted = padded[top:top + (last - first - 1) * stride + 1:stride, left:left + (ow - 1) * stride + 1:stride]
+            np.multiply(shifted, weight, out=product_block)
+            out_block += product_block
     return out
 
 

@@ -80,6 +80,23 @@ def test_same_matches_scipy_for_odd_kernels(ksize):
     np.testing.assert_allclose(correlate2d(image, kernel, padding="same"), scipy.signal.correlate2d(image, kernel, "same"))
 
 
+@pytest.mark.parametrize("stride, dilation, padding", [(1, 1, 0), (2, 1, 1), (3, 1, 2), (1, 2, 2), (2, 2, 0)])
+def test_tall_images_across_row_blocks(stride, dilation, padding):
+    """correlate2d works in blocks of output rows; the einsum over windows2d is an independent reference."""
+    image, kernel = RNG.normal(size=(203, 17)), RNG.normal(size=(3, 4))
+    expected = np.einsum("ijkl,kl->ij", windows2d(np.pad(image, padding), kernel.shape, stride, dilation), kernel)
+    np.testing.assert_allclose(correlate2d(image, kernel, padding=padding, stride=stride, dilation=dilation), expected)
+
+
+def test_inputs_are_not_modified():
+    image, kernel = RNG.normal(size=(70, 9)), RNG.normal(size=(3, 3))
+    image_before, kernel_before = image.copy(), kernel.copy()
+    correlate2d(image, kernel)
+    convolve2d(image, kernel, padding="same")
+    np.testing.assert_array_equal(image, image_before)
+    np.testing.assert_array_equal(kernel, kernel_before)
+
+
 def test_dilation_equals_a_kernel_with_holes():
     image, kernel = RNG.normal(size=(11, 11)), RNG.normal(size=(3, 3))
     holes = np.zeros((5, 5))
