@@ -132,9 +132,25 @@ def sobel_gradients(image, border: str = "replicate"):
     """
     gx = filter_image(image, KERNELS["sobel_x"], border)
     gy = filter_image(image, KERNELS["sobel_y"], border)
-    magnitude = np.hypot(gx, gy)
-    orientation = np.degrees(np.arctan2(gy, gx))
+    magnitude, orientation = magnitude_orientation(gx, gy)
     return gx, gy, magnitude, orientation
+
+
+def magnitude_orientation(gx, gy):
+    """Length ``sqrt(gx² + gy²)`` and direction ``atan2(gy, gx)`` in degrees, in (-180, 180], of gradient vectors.
+
+    ``atan2`` takes ``gy`` first and keeps the quadrant (``arctan(gy / gx)`` cannot tell
+    (1, 1) from (-1, -1)). Since ``y`` points down the rows, 90° means brighter below.
+
+    >>> magnitude, orientation = magnitude_orientation([3.0, 0.0, -4.0], [4.0, 2.0, 0.0])
+    >>> magnitude.tolist(), orientation.tolist()
+    ([5.0, 2.0, 4.0], [53.13010235415598, 90.0, 180.0])
+    """
+    gx = _as_float_array("gx", gx, np.ndim(gx) if gx is not None else 1)
+    gy = _as_float_array("gy", gy, np.ndim(gy) if gy is not None else 1)
+    if gx.shape != gy.shape:
+        raise ValueError(f"gx {gx.shape} and gy {gy.shape} must have the same shape")
+    return np.hypot(gx, gy), np.degrees(np.arctan2(gy, gx))
 
 
 def edge_map(image, threshold: float = 0.5, blur_sigma: float | None = None, border: str = "replicate") -> np.ndarray:

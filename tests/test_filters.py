@@ -4,7 +4,7 @@ import pytest
 
 from course_utils.conv import convolve2d, correlate2d
 from course_utils.filters import (DIFFERENTIAL, KERNELS, SMOOTHING, edge_map, filter_image, gaussian_kernel,
-                                  hog_cell_histograms, make_kernel, sobel_gradients)
+                                  hog_cell_histograms, magnitude_orientation, make_kernel, sobel_gradients)
 
 
 def step_image(direction: str, size: int = 16) -> np.ndarray:
@@ -222,3 +222,15 @@ def test_hog_bad_input():
         hog_cell_histograms(np.ones((8, 8)), np.ones((8, 8)), n_bins=0)
     with pytest.raises(ValueError, match="cell_size must be a positive integer"):
         hog_cell_histograms(np.ones((8, 8)), np.ones((8, 8)), cell_size=2.5)
+
+
+def test_magnitude_orientation_keeps_the_quadrant():
+    magnitude, orientation = magnitude_orientation([4.0, 0.0, -4.0, 3.0, -3.0, 0.0], [0.0, 4.0, 0.0, 3.0, -3.0, -2.0])
+    np.testing.assert_allclose(magnitude, [4, 4, 4, np.sqrt(18), np.sqrt(18), 2])
+    np.testing.assert_allclose(orientation, [0, 90, 180, 45, -135, -90])
+    gx, gy, mag, ori = sobel_gradients(np.random.default_rng(0).random((6, 7)))
+    np.testing.assert_array_equal(magnitude_orientation(gx, gy)[1], ori)
+    with pytest.raises(ValueError, match="same shape"):
+        magnitude_orientation(np.ones(2), np.ones(3))
+    with pytest.raises(TypeError, match="None"):
+        magnitude_orientation(None, np.ones(3))
