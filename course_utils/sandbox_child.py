@@ -371,6 +371,8 @@ def _keras_summary(target) -> dict:
         import keras
     except Exception as exc:  # pragma: no cover - keras is a course dependency
         return {"outcome": "error", "error": f"keras is not available ({describe_exception(exc)})"}
+    if target is None or target is Ellipsis:
+        return {"outcome": "ok", "answer": to_plain(target)}
     try:
         model = target if isinstance(target, keras.Model) else target()
     except NotImplementedError as exc:

@@ -563,3 +563,119 @@ class Exercise:
 
     def __repr__(self):
         return f"<Exercise {self.notebook}: {len(self.questions)} questions, {self.max_points:g} points>"
+
+
+# --------------------------------------------------------------------------------------
+# Keras questions (the child imports Keras before its audit hook; give them more memory and time)
+# --------------------------------------------------------------------------------------
+
+KERAS_MEMORY_MB = 8192   # TensorFlow reserves a lot of address space (RLIMIT_AS counts it all)
+
+
+class ModelQuestion(Question):
+    """The answer is a Keras model, or a function of no arguments that builds one.
+
+    The child returns the model's summary as plain data (per layer: class, output shape,
+    parameters, a few settings); it is compared with ``expected_layers``, a list of
+    ``(class name, output shape without the batch axis, parameters)`` — or a function
+    returning such a list (e.g. built from a reference model in the parent). Feedback
+    names the first layer that differs: "layer 3 (Conv2D) outputs (26, 26, 32), expected
+    (28, 28, 32): padding='same'?".
+    """
+
+    kind = "keras_summary"
+
+    def __init__(self, id, *, points, name: str, expected_layers, layer_advice: dict | None = None, **kwargs):
+        kwargs.setdefault("preload", ("keras",))
+        kwargs.setdefault("memory_mb", KERAS_MEMORY_MB)
+        super().__init__(id, points=points, **kwargs)
+        self.name, self._expected_layers, self.layer_advice = name, expected_layers, dict(layer_advice or {})
+
+    def expected_layers(self) -> list[tuple]:
+        spec = self._expected_layers() if callable(self._expected_layers) else self._expected_layers
+        return [(str(c), tuple(int(n) for n in shape), int(p)) for c, shape, p in spec]
+
+    def probe_spec(self) -> dict:
+        return {"kind": "keras_summary", "name": self.name}
+
+    def judge(self, outcome, args, *, hidden) -> Result:
+        answer = decode_plain(outcome["answer"])
+        if answer is None or answer is Ellipsis:
+            return self.result(FAIL, f"{NOT_ATTEMPTED}: build the model and run the cell (q.hint() helps).",
+                               attempted=False)
+        if isinstance(answer, Unsupported) or not isinstance(answer, dict) or "layers" not in answer:
+            return self.result(FAIL, f"`{self.name}` gave {_describe_answer(answer)}, expected a Keras model")
+        got = answer["layers"]
+        want = self.expected_layers()
+        for k, (layer, (cls, shape, params)) in enumerate(zip(got, want), 1):
+            g_cls = layer.get("class")
+            g_shape = tuple(int(n) for n in np.asarray(layer.get("output_shape", [])).tolist()[1:])
+            g_params = layer.get("params")
+            advice = self.layer_advice.get(k, "")
+            advice = f": {advice}" if advice else ""
+            if g_cls != cls:
+                return self.result(FAIL, f"layer {k} is {g_cls}, expected {cls}{advice}")
+            if g_shape != shape:
+                return self.result(FAIL, f"layer {k} ({cls}) outputs {g_shape}, expected {shape}{advice}")
+            if g_params != params:
+                return self.result(FAIL, f"layer {k} ({cls}) has {_fmt(g_params)} parameters, expected "
+                                         f"{_fmt(params)}{advice}")
+        if len(got) != len(want):
+            return self.result(FAIL, f"the model has {len(got)} layers, expected {len(want)}")
+        total = sum(p for _, _, p in want)
+        return self.result(PASS, self.success or f"all {len(want)} layers match ({_fmt(total)} parameters).", 1.0)
+
+    def check_result(self, model_or_builder=None) -> Result:
+        outcome = run_probe(self.probe_spec(), {self.name: model_or_builder})
+        return self.judge_outcome(outcome, [], hidden=False)
+
+
+class AccuracyQuestion(Question):
+    """The answer is a trained Keras model; it predicts held-out images whose labels stay here.
+
+    ``data()`` returns ``(images, labels)`` (deterministic, e.g. the bundled test sample);
+    only the images go to the child, which returns the predicted classes. ``thresholds``
+    are ``(accuracy, fraction of the points)`` pairs, best first.
+    """
+
+    kind = "predict"
+
+    def __init__(self, id, *, points, name: str, data: Callable, thresholds=((0.9, 1.0), (0.8, 0.5)), **kwargs):
+        kwargs.setdefault("preload", ("keras",))
+        kwargs.setdefault("memory_mb", KERAS_MEMORY_MB)
+        super().__init__(id, points=points, **kwargs)
+        self.name, self._data, self.thresholds = name, data, sorted(thresholds, reverse=True)
+        self._cache = None
+
+    def data(self):
+        if self._cache is None:
+            images, labels = self._data()
+            self._cache = (np.asarray(images, dtype=np.float32), np.asarray(labels).astype(np.int64).ravel())
+        return self._cache
+
+    def probe_spec(self) -> dict:
+        return {"kind": "predict", "name": self.name}
+
+    def hidden_args(self, rng) -> list[tuple]:
+        return [(self.data()[0],)]
+
+    def judge(self, outcome, args, *, hidden) -> Result:
+        predicted = decode_plain(outcome["answer"])
+        labels = self.data()[1]
+        if not isinstance(predicted, np.ndarray) or predicted.shape != labels.shape:
+            return self.result(FAIL, f"could not get one prediction per image from `{self.name}`")
+        accuracy = float(np.mean(predicted == labels))
+        for threshold, fraction in self.thresholds:
+            if accuracy >= threshold:
+                status = PASS if fraction == 1.0 else FAIL
+                return self.result(status, f"accuracy {accuracy:.1%} on {len(labels):,} held-out images "
+                                           f"(≥ {threshold:.0%} earns {fraction:.0%} of the points)", fraction)
+        lowest = self.thresholds[-1][0]
+        return self.result(FAIL, f"accuracy {accuracy:.1%} on {len(labels):,} held-out images, below {lowest:.0%}")
+
+    def check_result(self, model=None) -> Result:
+        if model is None or model is Ellipsis:
+            return self.result(FAIL, f"{NOT_ATTEMPTED}: train the model and run the cell.", attempted=False)
+        args = self.hidden_args(None)
+        outcome = run_probe(self.probe_spec(), {self.name: model}, args)
+        return self.judge_outcome(outcome, args, hidden=False)
