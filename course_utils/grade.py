@@ -401,10 +401,17 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--keep-scratch", action="store_true", help="keep each run's scratch folder (debugging)")
+    parser.add_argument("--solutions", type=Path, default=SOLUTIONS,
+                        help="folder of the solution notebooks (default: the course's exercises/solutions)")
     args = parser.parse_args(argv)
-    summary = grade_class(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout, exercises=args.exercise,
-                          force=args.force, memory_mb=args.memory_mb, progress=not args.quiet,
-                          keep_scratch=args.keep_scratch)
+    try:
+        summary = grade_class(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
+                              exercises=args.exercise, force=args.force, memory_mb=args.memory_mb,
+                              progress=not args.quiet, keep_scratch=args.keep_scratch, solutions_dir=args.solutions)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the notebooks graded so far are kept in results/; run the same command again to "
+              "finish (grades.csv is written at the end)", file=sys.stderr)
+        return 130
     statuses = ", ".join(f"{k} {v}" for k, v in summary["statuses"].items() if v)
     print(f"graded {summary['submissions']} notebooks ({summary['reused']} unchanged, reused) of "
           f"{summary['students']} students in {summary['seconds']} s with {summary['jobs']} job(s): {statuses}")
