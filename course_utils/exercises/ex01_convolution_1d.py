@@ -89,7 +89,7 @@ q3 = FunctionQuestion(
     forbidden_calls=["numpy.convolve", "numpy.correlate"],
     hint=["The output has len(x) + len(h) − 1 values; start from np.zeros of that length.",
           "For each k, the term h[k] * x lands in y[k : k + len(x)].",
-          "Two lines: y = np.zeros(len(x) + len(h) - 1); for k in range(len(h)): y[k:k + len(x)] += h[k] * x"],
+          "Loop over k in range(len(h)) and add h[k] * x into the slice of y that starts at index k."],
     success="conv1d_full matches the full convolution on every test (including hidden-size ones).",
 )
 
@@ -115,7 +115,7 @@ q4 = FunctionQuestion(
     forbidden_modules=["scipy.linalg"],
     hint=["T @ x must equal conv1d_full(x, h): T has len(x) + len(h) − 1 rows and len(x) = n columns.",
           "Column j is the response to a unit impulse at position j: h shifted down by j rows.",
-          "T = np.zeros((n + len(h) - 1, n)); for j in range(n): T[j:j + len(h), j] = h"],
+          "Start from zeros and loop over the columns j: rows j to j + len(h) − 1 of column j hold h."],
     success="T @ x reproduces the convolution: a convolution is a matrix product with a banded Toeplitz matrix.",
 )
 
