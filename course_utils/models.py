@@ -130,6 +130,26 @@ def prepare_images(images) -> np.ndarray:
     return (images.astype(np.float32) / 255.0)[..., np.newaxis]
 
 
+def validation_split(x, y, n_train: int | None = None):
+    """``(x_train, y_train), (x_val, y_val)``: the first ``n_train`` examples train, the rest validate.
+
+    As in the slides (first 40,000 of MNIST's 60,000 for training). The default keeps
+    6,000 for training on the bundled sample and 50,000 on the full training set,
+    so that notebooks 07 and 10 pick the same split (and the same cached weights).
+
+    >>> (a, b), (c, d) = validation_split(np.arange(8004), np.arange(8004))
+    >>> len(a), len(c)
+    (6000, 2004)
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if n_train is None:
+        n_train = 50_000 if len(x) >= 60_000 else 6_000
+    if not 0 < n_train < len(x):
+        raise ValueError(f"n_train must be between 1 and {len(x) - 1} for {len(x)} examples, got {n_train}")
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+
+
 def train_lenet(model, x_train, y_train, *, epochs: int, batch_size: int = 128, learning_rate: float = 1e-3,
                 validation_data=None, callbacks=()) -> dict:
     """Compile ``model`` with Adam and sparse cross-entropy, fit it quietly, and return its history.

@@ -99,6 +99,21 @@ def test_prepare_images_rejects_floats_and_wrong_shapes():
         models.prepare_images(np.zeros((28, 28), dtype=np.uint8))
 
 
+def test_validation_split_keeps_the_order():
+    x, y = np.arange(20) * 10, np.arange(20)
+    (x_train, y_train), (x_val, y_val) = models.validation_split(x, y, n_train=15)
+    assert x_train.tolist() == list(range(0, 150, 10)) and y_val.tolist() == [15, 16, 17, 18, 19]
+    (x_train, _), (x_val, _) = models.validation_split(np.zeros(60_000), np.zeros(60_000))
+    assert (len(x_train), len(x_val)) == (50_000, 10_000)
+
+
+def test_validation_split_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="same length, got 3 and 2"):
+        models.validation_split(np.zeros(3), np.zeros(2), n_train=1)
+    with pytest.raises(ValueError, match="n_train must be between 1 and 2 for 3 examples, got 3"):
+        models.validation_split(np.zeros(3), np.zeros(3), n_train=3)
+
+
 def test_config_key_depends_on_config_and_data():
     x = np.zeros((4, 3), dtype=np.uint8)
     key = models.config_key({"epochs": 1}, x)
