@@ -5,7 +5,17 @@ variables here makes ``pytest`` alone reproduce CI: bundled data, quiet TensorFl
 """
 import os
 
+import pytest
+
 os.environ.setdefault("COURSE_DATA", "sample")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 collect_ignore = ["tools", "benchmarks"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each test phase's report on the item, so fixtures can react to a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

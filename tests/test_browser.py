@@ -117,17 +117,26 @@ def lab(browser_ready, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(lab):
+def browser(lab):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context per scenario; a screenshot is kept when the scenario fails."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        page.screenshot(path=str(ARTIFACTS / f"FAILED_{request.node.name}.png"))
+    context.close()
 
 
 def open_notebook(page, lab, path: str):
@@ -174,3 +183,55 @@ def test_start_here_runs_clean_in_jupyterlab(page, lab):
     assert panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count() == 0
     assert "Traceback" not in text
     assert panel.locator(".jp-RenderedImage img").count() >= 1
+
+
+def nth_code_cell_with(panel, text: str):
+    cells = panel.locator(".jp-CodeCell")
+    contents = cells.all_text_contents()
+    index = next(i for i, content in enumerate(contents) if text in content)
+    return cells.nth(index)
+
+
+def type_into_cell(page, cell, text: str):
+    """Replace a code cell's source the way a student does: click, select all, type."""
+    editor = cell.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    for k, line in enumerate(text.splitlines()):
+        if k:
+            page.keyboard.press("Enter")
+            page.keyboard.press("Home")  # undo any auto-indent
+        page.keyboard.type(line)
+
+
+def run_cell_and_check(page, graded_cell, check_cell, expected: str):
+    """Run the graded cell, then its check cell, and wait for the check's message."""
+    graded_cell.locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+    check_cell.locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+    check_cell.locator(".jp-OutputArea-output", has_text=expected).wait_for(timeout=60_000)
+    return check_cell.locator(".jp-OutputArea-output").inner_text()
+
+
+def test_exercise_check_gives_specific_feedback(page, lab):
+    open_notebook(page, lab, "exercises/01_convolution_1d.ipynb")
+    run_menu(page, "Run", "Run All Cells")
+    wait_all_executed(page)
+    panel = page.locator(".jp-NotebookPanel:visible")
+    graded = nth_code_cell_with(panel, "n_valid = None")  # by position: its text is about to change
+    check = nth_code_cell_with(panel, "ex.q2.check(")
+    assert "Not attempted yet" in check.locator(".jp-OutputArea-output").inner_text()
+
+    type_into_cell(page, graded, "n_full = 100\nn_same = 100\nn_valid = 94")
+    message = run_cell_and_check(page, graded, check, "n_full is 100, expected 106")
+    assert message.startswith("❌") and "full keeps every partial overlap" in message
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "scenario2_wrong_answer.png"))
+
+    type_into_cell(page, graded, "n_full = 106\nn_same = 100\nn_valid = 94")
+    message = run_cell_and_check(page, graded, check, "Correct!")
+    assert message.startswith("✅")
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "scenario2_right_answer.png"))
