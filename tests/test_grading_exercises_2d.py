@@ -115,6 +115,31 @@ WRONG = {
 }
 
 
+# question -> (source, status): banned modules and the course's reference code, the rest is the solution.
+BANNED = {
+    "ex02.q4": ("from scipy.signal import correlate2d as c\n"
+                "def correlate2d(image, kernel, padding=0, stride=1):\n"
+                "    return c(np.pad(image, padding), kernel, 'valid')[::stride, ::stride]", "scipy.signal"),
+    "ex03.q1": ("\nimport scipy.ndimage", "scipy.ndimage"),    # appended: sobel_xy is defined for question 3
+    "ex05.q4": ("from course_utils.layers import MaxPool2D\n", "import course_utils"),
+    "ex06.q2": ("\nimport course_utils.layers", "import course_utils"),   # appended: question 6 still runs
+}
+
+
+def banned_answers(sources):
+    answers = {qid: s["solution"] for qid, s in sources.items()}
+    for qid, (source, _) in BANNED.items():
+        if qid not in answers:
+            continue
+        if source.startswith("\n"):
+            answers[qid] = answers[qid] + source
+        elif "def " not in source:
+            answers[qid] = source + answers[qid]
+        else:
+            answers[qid] = source
+    return answers
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("grading2d")
@@ -125,6 +150,7 @@ def graded(tmp_path_factory):
             "right": {qid: s["solution"] for qid, s in sources.items()},
             "stub": {qid: s["stub"] for qid, s in sources.items()},
             "wrong": {qid: WRONG[qid][0] for qid in sources},
+            "banned": banned_answers(sources),
         }
         for student, replace in answers.items():
             (subs / student).mkdir(parents=True, exist_ok=True)
@@ -143,7 +169,7 @@ def test_every_question_has_a_wrong_answer():
 def test_cli_grades_every_row(graded):
     assert graded["code"] == 0
     n_questions = sum(len(all_exercises()[name].questions) for name in EXERCISES)
-    assert len(graded["rows"]) == 3 * n_questions == 3 * 24
+    assert len(graded["rows"]) == 4 * n_questions == 4 * 24
 
 
 def test_solutions_pass_with_full_points(graded):
@@ -179,7 +205,7 @@ def test_untouched_notebooks_are_not_attempted(graded):
 
 def test_feedback_files_and_gradebook(graded):
     out = graded["out"]
-    for student in ("right", "wrong", "stub"):
+    for student in ("right", "wrong", "stub", "banned"):
         for name in EXERCISES:
             assert (out / "feedback" / student / f"{name}.md").exists()
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
@@ -188,3 +214,17 @@ def test_feedback_files_and_gradebook(graded):
     assert float(book["right"]["total"]) == float(book["right"]["max_total"]) == maximum == 12 + 9 + 12 + 16
     assert float(book["stub"]["total"]) == 0
     assert float(book["wrong"]["total"]) == pytest.approx(sum(p for _, p, _ in WRONG.values()), abs=1e-2)
+
+
+def test_banned_modules_and_reference_code_are_forbidden_and_only_there(graded):
+    for qid, (_, fragment) in BANNED.items():
+        row = graded["rows"][("banned", qid)]
+        assert (row["status"], float(row["points"])) == ("FORBIDDEN", 0.0), row
+        assert fragment in row["message"], row
+    # question 5 of exercise 02 calls the correlate2d that question 4's refused cell never defined
+    cascade = graded["rows"][("banned", "ex02.q5")]
+    assert cascade["status"] == "ERROR" and "name 'correlate2d' is not defined" in cascade["message"], cascade
+    others = [key for key in graded["rows"] if key[0] == "banned" and key[1] not in BANNED and key[1] != "ex02.q5"]
+    assert len(others) == 24 - len(BANNED) - 1
+    for key in others:
+        assert graded["rows"][key]["status"] == "PASS", graded["rows"][key]
