@@ -117,7 +117,12 @@ def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.
         rng = np.random.default_rng(hidden_seed(secret, student, exercise.notebook, q.id))
         trusted_args[q.id] = q.hidden_args(rng)
         args[q.id] = sandbox.encode_args(q.id, trusted_args[q.id], arrays)
+    given = {}
+    for name, value in exercise.given().items():   # the exercise's data (e.g. training images), not hidden
+        arrays[f"given.{name}"] = value
+        given[name] = f"given.{name}"
     job = {
+        "given": given,
         "probes": {q.id: q.probe_spec() for q in questions},
         "args": args,
         "forbidden_modules": sorted({m for q in questions for m in q.forbidden_modules}),
@@ -289,7 +294,7 @@ class Progress:
             print(bar, file=sys.stderr, flush=True)
 
 
-def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeout: float = 20.0,
+def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeout: float | None = None,
                 exercises: list[str] | None = None, force: bool = False, secret: str | None = None,
                 memory_mb: int | None = None, solutions_dir: Path = SOLUTIONS, progress: bool = True,
                 keep_scratch: bool = False) -> dict:
@@ -302,7 +307,7 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
     jobs = max(1, jobs or os.cpu_count() or 1)
     tasks, fingerprints, limits_by_ex = [], {}, {}
     for exercise in chosen:
-        limits = sandbox.Limits(timeout_s=timeout, memory_mb=memory_mb or exercise.memory_mb)
+        limits = sandbox.Limits(timeout_s=timeout or exercise.timeout_s, memory_mb=memory_mb or exercise.memory_mb)
         limits_by_ex[exercise.notebook] = limits
         fingerprints[exercise.notebook] = grader_fingerprint(exercise, limits, secret, solutions_dir)
         instructor_cells(exercise, solutions_dir)  # fail fast on a broken instructor notebook
@@ -395,7 +400,8 @@ def main(argv=None) -> int:
     parser.add_argument("submissions", type=Path, help="folder with one sub-folder per student")
     parser.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ go")
     parser.add_argument("--jobs", type=int, default=None, help="notebooks graded in parallel (default: CPU count)")
-    parser.add_argument("--timeout", type=float, default=20.0, help="seconds per notebook run (default 20)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds per notebook run (default: the exercise's, 20 for most)")
     parser.add_argument("--memory-mb", type=int, default=None, help="address-space limit per notebook run")
     parser.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
     parser.add_argument("--force", action="store_true", help="regrade even unchanged submissions")

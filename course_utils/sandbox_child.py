@@ -760,6 +760,8 @@ class _Child:
         del hook
         self.write_results()
         namespace = {"__name__": "__main__", "__builtins__": builtins}
+        for name, key in job.get("given", {}).items():  # the exercise's given data (e.g. training images)
+            namespace[str(name)] = self.inputs[key]
         skip = set(job.get("skip", []))
         for cell in job["cells"]:
             qid = cell.get("question")

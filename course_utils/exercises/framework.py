@@ -541,15 +541,37 @@ class Exercise:
     """An exercise notebook: its file name (without ``.ipynb``), title and questions.
 
     ``timeout_s`` and ``memory_mb`` are the defaults for one grading run of the whole
-    notebook; a question may ask for more memory (Keras).
+    notebook (``grade --timeout`` overrides the first); a question may ask for more
+    memory (Keras). ``given`` is a function of no arguments returning
+    ``{variable name: numeric array}``: the data the notebook loads with ``course_utils``
+    (e.g. the training images a graded cell trains on), which the grader puts in the
+    sandbox's namespace before any cell runs (the sandbox cannot import ``course_utils``).
     """
 
-    def __init__(self, notebook: str, title: str, questions: Sequence[Question], *, memory_mb: int = 1024):
+    def __init__(self, notebook: str, title: str, questions: Sequence[Question], *, memory_mb: int = 1024,
+                 timeout_s: float = 20.0, given: Callable[[], dict] | None = None):
         ids = [q.id for q in questions]
         if len(set(ids)) != len(ids):
             raise ValueError(f"{notebook}: duplicate question ids {ids}")
+        if timeout_s <= 0:
+            raise ValueError(f"{notebook}: timeout_s must be > 0, got {timeout_s}")
         self.notebook, self.title, self.questions = notebook, title, list(questions)
         self.memory_mb = max([memory_mb] + [q.memory_mb or 0 for q in questions])
+        self.timeout_s = float(timeout_s)
+        self._given, self._given_cache = given, None
+
+    def given(self) -> dict:
+        """``{name: array}`` the grader defines in the sandbox before the cells run (cached; ``{}`` if none)."""
+        if self._given is None:
+            return {}
+        if self._given_cache is None:
+            arrays = {str(name): np.asarray(value) for name, value in self._given().items()}
+            for name, value in arrays.items():
+                if not name.isidentifier() or value.dtype.kind not in "biuf":
+                    raise ValueError(f"{self.notebook}: given data must be numeric arrays with valid names, "
+                                     f"got {name!r} of dtype {value.dtype}")
+            self._given_cache = arrays
+        return self._given_cache
 
     def question(self, qid: str) -> Question:
         for q in self.questions:
