@@ -14,6 +14,9 @@ plain figure.
 """
 from __future__ import annotations
 
+import base64
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -65,6 +68,15 @@ def render(image, kernel, stride: int = 1, padding=0, dilation: int = 1, name: s
     return fig
 
 
+def _figure_output(fig) -> dict:
+    """A figure as a Jupyter ``display_data`` output (a PNG), the form an Output widget stores."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": png, "text/plain": f"<Figure: {fig.axes[1].get_title().splitlines()[0]}>"}}
+
+
 def conv_explorer(image=None, kernel=None, static: bool = False):
     """Sliders for kernel, kernel size, stride, padding and dilation that redraw :func:`render`.
 
@@ -84,7 +96,6 @@ def conv_explorer(image=None, kernel=None, static: bool = False):
         if static:
             raise ImportError("static figure requested")
         import ipywidgets as widgets
-        from IPython.display import display
     except ImportError:
         return render(image, custom if custom is not None else start, DEFAULTS["stride"], DEFAULTS["padding"],
                       DEFAULTS["dilation"], name=start)
@@ -121,10 +132,10 @@ def conv_explorer(image=None, kernel=None, static: bool = False):
             return
         message.value = ""
         box.figure = fig
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
-        plt.close(fig)  # displayed once in the Output widget; do not let the inline backend show it again
+        # Replace the Output widget's content directly, rather than `with out: display(fig)`: that
+        # capture relies on the front end routing messages, which headless runners only imitate.
+        out.outputs = (_figure_output(fig),)
+        plt.close(fig)  # shown through the widget only; the inline backend must not show it a second time
 
     for control in controls.values():
         control.observe(redraw, names="value")

@@ -1,4 +1,6 @@
 """course_utils.widgets: the headless render and the explorer's redraw on a slider change."""
+import base64
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -82,9 +84,16 @@ def test_explorer_redraws_when_a_slider_moves(capsys):
     assert set(controls) == {"kernel", "size", "stride", "padding", "dilation"}
     first = box.figure
     assert first.axes[1].get_title().startswith("output 18x22\n")
+    shown = box.children[-1].outputs
+    assert len(shown) == 1 and shown[0]["data"]["text/plain"] == "<Figure: output 18x22>"
+    assert base64.b64decode(shown[0]["data"]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
     controls["stride"].value = 2
     assert box.figure is not first
     assert box.figure.axes[1].get_title().startswith("output 9x11\n")
+    # the Output widget now holds the new drawing, and only that one
+    assert len(box.children[-1].outputs) == 1
+    assert box.children[-1].outputs[0]["data"]["image/png"] != shown[0]["data"]["image/png"]
+    assert box.children[-1].outputs[0]["data"]["text/plain"] == "<Figure: output 9x11>"
     controls["padding"].value = "same"
     assert box.figure.axes[1].get_title().startswith("output 10x12\n")
     # the size slider only resizes box and Gaussian kernels
