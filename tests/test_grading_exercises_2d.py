@@ -228,3 +228,17 @@ def test_banned_modules_and_reference_code_are_forbidden_and_only_there(graded):
     assert len(others) == 24 - len(BANNED) - 1
     for key in others:
         assert graded["rows"][key]["status"] == "PASS", graded["rows"][key]
+
+
+def test_synthetic_class_of_these_exercises_gets_the_predicted_grades(tmp_path):
+    from course_utils.exercises.synthetic import make_class
+
+    expected = make_class(tmp_path / "subs", students=5, adversarial=False, exercises=EXERCISES)
+    grade.grade_class(tmp_path / "subs", tmp_path / "out", jobs=2, progress=False)
+    with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(expected) == 5 * 24
+    for row in rows:
+        want = expected[(row["student"], row["exercise"], row["question"])]
+        assert (row["status"], round(float(row["points"]), 4)) == want, row
+    assert {"PASS", "FAIL", "MISSING"} <= {row["status"] for row in rows}

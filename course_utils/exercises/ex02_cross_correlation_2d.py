@@ -74,7 +74,8 @@ q1 = ValueQuestion(
                 "5 − 3 + 1 = 3 per axis.", np.zeros((7, 7)), match="shape"),
     ],
     hint=["Put the kernel on the top-left 3 × 3 window, multiply element by element and add: that is valid[0, 0] = 14.",
-          "valid[i, j] = np.sum(image[i:i + 3, j:j + 3] * kernel) for i, j in 0..2.",
+          "valid[i, j] takes the 3 × 3 window whose top-left corner is at row i, column j, multiplies it by the "
+          "kernel element by element and adds the nine products.",
           "The Laplacian only looks at a plus shape: 4 × centre − (up + down + left + right)."],
     success="all 9 values of valid are right: 17 and −7 in the middle row (the slide prints −17 and 7).",
 )
@@ -107,7 +108,7 @@ q3 = ValueQuestion(
     ],
     hint=["Output size: (5 + 2·1 − 3) // 2 + 1 = 3 per axis.",
           "strided[i, j] uses the 3 × 3 window of the padded image starting at row 2i, column 2j.",
-          "It is every second value of question 2's answer: same[::2, ::2]. Can you see why?"],
+          "Compare with question 2's answer: which of its values does a stride of 2 keep?"],
 )
 
 q4 = FunctionQuestion(
@@ -131,7 +132,8 @@ q4 = FunctionQuestion(
     forbidden_modules=["scipy.signal", "scipy.ndimage"],
     hint=["Pad first: padded = np.pad(image, padding). The output has (H + 2P − kh) // s + 1 rows and "
           "(W + 2P − kw) // s + 1 columns.",
-          "Two loops over the output: out[i, j] = np.sum(padded[i*s:i*s + kh, j*s:j*s + kw] * kernel).",
+          "Loop over the output positions (i, j): the window has the kernel's size and starts at row i·stride, "
+          "column j·stride of the padded image.",
           "Return a float array of shape (out_h, out_w); kernels need not be square or odd-sized."],
     success="correlate2d matches the reference on every test: any size, padding and stride.",
 )

@@ -87,7 +87,8 @@ q1 = FunctionQuestion(
     forbidden_modules=["scipy.signal", "scipy.ndimage"],
     hint=["padded = np.pad(image, 1, mode='edge'); then gx is the valid CONVOLUTION of padded with S_x: "
           "a cross-correlation with S_x[::-1, ::-1].",
-          "A 3x3 correlation without loops over pixels: out += k[m, n] * padded[m:m + H, n:n + W] for m, n in 0..2.",
+          "No loops over pixels needed: each of the nine weights multiplies a shifted H × W slice of the padded "
+          "image; add the nine products.",
           "return np.stack([gx, gy]); on a dark-to-bright step (left to right) gx is +4 at the edge."],
     success="sobel_xy matches the reference on every test: gx > 0 where the image gets brighter to the right.",
 )
@@ -108,7 +109,8 @@ q2 = ValueQuestion(
             Mistake("atan2 takes gy first, and the result is in radians: np.degrees(np.arctan2(gy, gx)).",
                     lambda: np.arctan2(GX, GY))],
     },
-    hint=["magnitude = np.sqrt(gx**2 + gy**2); orientation = np.degrees(np.arctan2(gy, gx)).",
+    hint=["The magnitude is the length of the vector (Pythagoras); for the angle use np.arctan2, mind the order "
+          "of its arguments, and convert radians to degrees.",
           "Check by hand: (4, 0) points right: 0°; (0, 4) points down the rows: 90°; (−4, 0): 180°."],
     success="magnitude and orientation are right: atan2(gy, gx) keeps the quadrant, e.g. (−3, −3) points to −135°.",
 )
@@ -141,7 +143,7 @@ q3 = ValueQuestion(
             Mistake("that is the count: divide by the number of pixels (image.size).", lambda: _edge_counts()[0])],
     },
     hint=["edges = magnitude > threshold is a True/False map; True counts as 1.",
-          "n_edges = int(edges.sum()); edge_fraction = edges.mean()."],
+          "Summing a True/False map counts its Trues; its mean is the fraction of Trues."],
 )
 
 

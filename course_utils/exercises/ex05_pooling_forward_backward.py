@@ -117,7 +117,7 @@ q1 = ValueQuestion(
     },
     hint=["Cut the 4×4 map into four 2×2 blocks and keep each block's maximum.",
           "For the 5×5 map the 3×3 window starts at rows and columns 0, 1 and 2: nine overlapping windows.",
-          "pooled[i, j] = x[i*s:i*s + k, j*s:j*s + k].max()"],
+          "List the windows' top-left corners first (every `stride` pixels), then keep each window's maximum."],
 )
 
 q2 = ValueQuestion(
@@ -128,7 +128,7 @@ q2 = ValueQuestion(
                       lambda: 4 * pool2d(X4, 2, mode="avg")),
               Mistake("integer division? Keep the decimals: (1 + 1 + 5 + 6) / 4 = 3.25.",
                       lambda: np.floor(pool2d(X4, 2, mode="avg")))],
-    hint="avg_2x2[i, j] = x[2i:2i + 2, 2j:2j + 2].mean()",
+    hint="Each output is the mean of one 2 × 2 block: add its four values and divide by 4.",
 )
 
 q3 = FunctionQuestion(
@@ -152,7 +152,7 @@ q3 = FunctionQuestion(
                 match="shape"),
     ],
     hint=["Output size per axis: (H − size) // stride + 1 (windows that do not fit are dropped).",
-          "out[i, j] = x[i*stride:i*stride + size, j*stride:j*stride + size].max()"],
+          "Window (i, j) is size × size and starts at row i·stride, column j·stride; keep its maximum."],
     success="maxpool_forward matches the reference on every test, overlapping windows included.",
 )
 
@@ -181,8 +181,8 @@ q4 = FunctionQuestion(
                 lambda dout, x, size, stride: None if stride == size else _route(dout, x, size, size, "first")),
     ],
     hint=["dx has x's shape and starts at zero. For each output (i, j), find where its window's maximum is.",
-          "r, c = np.unravel_index(np.argmax(window), window.shape) gives the first maximum; then "
-          "dx[i*stride + r, j*stride + c] += dout[i, j].",
+          "np.argmax of a window gives its first maximum as a flat index, np.unravel_index turns that into "
+          "(row, column) inside the window; add the window's offset to find the pixel in dx.",
           "+= matters: with stride < size an input can be the maximum of several windows."],
     success="maxpool_backward routes every gradient to its window's maximum, sums overlaps and breaks ties like "
             "np.argmax.",

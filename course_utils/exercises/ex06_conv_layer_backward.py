@@ -200,8 +200,9 @@ q2 = FunctionQuestion(
                                                            conv_forward_reference(x, w, b, s, p)), match="shape"),
     ],
     hint=["Pad only the two spatial axes: np.pad(x, ((0, 0), (P, P), (P, P), (0, 0))).",
-          "For each kernel offset (m, n): patch = padded[:, m:m + s*(H_out − 1) + 1:s, n:n + s*(W_out − 1) + 1:s, :] "
-          "has shape (N, H_out, W_out, C_in); out += patch @ w[m, n] (a (C_in, C_out) matrix).",
+          "Loop over the kernel offsets (m, n) only: the strided slice of the padded batch that w[m, n] multiplies "
+          "has shape (N, H_out, W_out, C_in), and a matrix product with w[m, n] (C_in × C_out) covers every image, "
+          "position and filter at once.",
           "Finally add the bias b (shape (C_out,)): broadcasting adds it at every position of every image."],
     success="conv_forward matches the reference layer on every test (batch, channels, stride, padding, bias).",
 )
@@ -224,7 +225,7 @@ q3 = FunctionQuestion(
                 match="shape"),
     ],
     hint=["out[n, i, j, f] = ... + b[f]: b[f] is added at every image n and position (i, j).",
-          "So ∂L/∂b[f] = Σ_n Σ_i Σ_j dout[n, i, j, f]: one number per output channel."],
+          "So ∂L/∂b[f] collects dout of channel f from every image and every position: one number per channel."],
     success="db = dout.sum(axis=(0, 1, 2)): one number per output channel.",
 )
 
@@ -249,8 +250,8 @@ q4 = FunctionQuestion(
                 lambda dout, x, w, s, p: conv_gradients_reference(dout, x, w, s, p)[1][::-1, ::-1]),
     ],
     hint=["out[n, i, j, f] = Σ_{m, k, c} padded[n, i·s + m, j·s + k, c] · w[m, k, c, f] + b[f].",
-          "So dW[m, k] = Σ_{n, i, j} patch(m, k)[n, i, j, :]ᵀ dout[n, i, j, :], where patch(m, k) is the same "
-          "strided slice as in the forward pass: np.einsum('nijc,nijf->cf', patch, dout).",
+          "For each kernel offset (m, k), take the same strided slice of the padded input as in the forward pass and "
+          "contract it with dout over the image and position axes (np.einsum or np.tensordot): (C_in, C_out).",
           "Sum over the whole batch: the weights are shared by every image and every position."],
     success="weight_gradient matches the reference on every test: summed over images and positions.",
 )
@@ -271,9 +272,9 @@ q5 = FunctionQuestion(
                 match="shape"),
     ],
     hint=["Every input pixel that fed output (n, i, j) through weight w[m, k] gets dout[n, i, j] @ w[m, k].T back.",
-          "Mirror the forward pass: dpadded = zeros of the padded shape; for each (m, k): "
-          "dpadded[:, m:m + s*(H_out − 1) + 1:s, k:k + s*(W_out − 1) + 1:s, :] += dout @ w[m, k].T.",
-          "Then crop the padding: dx = dpadded[:, P:P + H, P:P + W, :]; '+=' matters where windows overlap."],
+          "Mirror the forward pass: start from zeros of the PADDED input's shape; for each kernel offset (m, k), add "
+          "dout times w[m, k] transposed into the same strided slice the forward pass read.",
+          "Then crop the padding off; adding (not assigning) matters where windows overlap."],
     success="input_gradient matches the reference on every test: overlapping windows add up, padding cropped.",
 )
 
@@ -300,7 +301,7 @@ q6 = FunctionQuestion(
           "gradient is the dW of question 4.",
           "For every index of w (np.ndindex(w.shape)): set w[idx] = old + eps, evaluate L; old − eps, evaluate L; "
           "restore; numeric[idx] = (L₊ − L₋) / (2·eps). Work on a copy of w.",
-          "Return np.max(np.abs(dw - numeric) / np.maximum(np.abs(dw) + np.abs(numeric), 1e-8))."],
+          "The error is element-wise, |dw − numeric| / max(|dw| + |numeric|, 1e-8); return the largest one."],
     success="gradient_check returns the max relative error: about 1e-10 for a right dW, large for a wrong one.",
 )
 
