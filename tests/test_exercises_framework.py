@@ -108,6 +108,15 @@ def test_compare_known_mistakes_and_tolerances():
         Mistake("x", 1, match="nearly")
 
 
+def test_shape_only_mistake_says_nothing_once_the_shape_is_right():
+    # On an input where 'valid' and 'full' outputs have the same length, the shape-only
+    # advice must not be attached to an answer whose values are merely wrong.
+    mistakes = [Mistake("valid mode?", None, match="shape")]
+    expected = np.array([1.0, 2.0, 3.0])
+    text = compare("y", np.array([1.0, 2.0, 4.0]), expected, mistakes=mistakes, mistake_values=[np.zeros(3)])[1]
+    assert text == "y[2] is 4.0, expected 3.0"
+
+
 def test_question_arguments_are_validated():
     with pytest.raises(ValueError, match="question id"):
         ValueQuestion("q1", points=1, names=["y"], expected=1)

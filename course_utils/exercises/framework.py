@@ -212,11 +212,14 @@ def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False
         wrong = int((~close).sum())
         if wrong > 1:
             message += f" ({wrong} of {close.size} values differ)"
-    return False, _with_mistake(message, values, mistakes, mistake_values, rtol, atol), True
+    return False, _with_mistake(message, values, mistakes, mistake_values, rtol, atol, shape_ok=True), True
 
 
-def _with_mistake(message, answer, mistakes, mistake_values, rtol, atol) -> str:
+def _with_mistake(message, answer, mistakes, mistake_values, rtol, atol, shape_ok=False) -> str:
     for mistake, wrong in zip(mistakes, mistake_values):
+        # A shape-only mistake explains a wrong shape; once the shape is right it says nothing.
+        if shape_ok and mistake.match != "values":
+            continue
         if wrong is not None and mistake.matches(answer, wrong, rtol, atol):
             return f"{message}: {mistake.advice}"
     return message
