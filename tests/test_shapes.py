@@ -104,7 +104,7 @@ def _keras_output_hw(size, kernel, stride, padding, dilation):
 
 
 GRID = [(i, f, s, p, d) for i, f, s, p, d in itertools.product((5, 8, 11), (1, 2, 3, 5), (1, 2, 3), (0, 1, 2, "same"), (1, 2))
-        # TensorFlow's Conv2D refuses strides > 1 together with dilation > 1; kernels that do not fit are errors
+        # Keras' Conv2D refuses strides > 1 together with dilation > 1; kernels that do not fit are errors
         if not (s > 1 and d > 1) and (p == "same" or i + 2 * p >= d * (f - 1) + 1)]
 
 
