@@ -175,6 +175,8 @@ def model_macs(model) -> int:
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a built keras.Model, got {type(model).__name__}")
+    if not model.built:
+        raise ValueError(f"model {model.name!r} is not built: start it with keras.Input(shape=...) so every layer has a shape")
     total = 0
     for layer in _walk_layers(model):
         if isinstance(layer, keras.layers.DepthwiseConv2D):
