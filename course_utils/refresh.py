@@ -33,7 +33,7 @@ def execute(path: Path, timeout: int = 900) -> float:
     os.environ.setdefault("COURSE_DATA", "sample")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     nb.metadata["kernelspec"] = KERNEL_SPEC

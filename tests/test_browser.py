@@ -235,3 +235,25 @@ def test_exercise_check_gives_specific_feedback(page, lab):
     assert message.startswith("✅")
     check.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "scenario2_right_answer.png"))
+
+
+def test_explorer_slider_redraws_the_figure(page, lab):
+    open_notebook(page, lab, "notebooks/04_padding_stride_dilation_channels.ipynb")
+    run_menu(page, "Run", "Run All Cells")
+    wait_all_executed(page)
+    panel = page.locator(".jp-NotebookPanel:visible")
+    explorer = nth_code_cell_with(panel, "conv_explorer()")
+    picture = explorer.locator(".widget-output img").first
+    picture.wait_for()
+    explorer.scroll_into_view_if_needed()
+    before = picture.get_attribute("src")
+    stride = explorer.locator(".widget-slider", has_text="stride").first
+    stride.locator(".noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    # The explorer replaces its picture on each redraw, so look the <img> up afresh every time.
+    page.wait_for_function(
+        "([cell, old]) => { const img = cell.querySelector('.widget-output img');"
+        " return img !== null && img.getAttribute('src') !== old; }",
+        arg=[explorer.element_handle(), before])
+    assert stride.locator(".widget-readout").first.inner_text().strip() == "2"
+    page.screenshot(path=str(ARTIFACTS / "scenario3_explorer.png"))
