@@ -44,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "exercises" / "solutions"
 CSV_HEADER = ["student", "exercise", "question", "points", "max_points", "status", "message"]
 MAX_RESTARTS = 2
-GRADER_FILES = ("grade.py", "sandbox.py", "sandbox_child.py", "exercises/framework.py", "exercises/submission.py")
+GRADER_FILES = ("grade.py", "sandbox.py", "sandbox_child.py", "exercises/framework.py", "exercises/submission.py",
+                "exercises/layer_checks.py")
 
 
 # --------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def training_data() -> dict:
     return {"x_train_raw": x_train, "y_train_raw": y_train}
 
 
-def test_data():
+def held_out_data():
     """The held-out digits the accuracy is measured on (prepared like the training images) and their labels."""
     from course_utils.models import prepare_images
 
@@ -100,8 +100,8 @@ q1 = LayerSummaryQuestion(
     ],
     error_advice=[("expected min_ndim=4", "start with keras.Input((28, 28, 1)): Conv2D needs the channel axis")],
     hint=["Follow the table: Conv2D, AveragePooling2D, Conv2D, AveragePooling2D, Conv2D, Flatten, Dense, Dense.",
-          "keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(6, 5, activation='relu', padding='same'), ...]); "
-          "only the first conv is padded."],
+          "keras.Sequential([keras.Input((28, 28, 1)), ...]) with Conv2D(filters, kernel_size, activation=..., "
+          "padding=...): only the first conv is padded."],
 )
 
 q2 = ValueQuestion(
@@ -166,12 +166,12 @@ q4 = FunctionQuestion(
                 lambda x: ((x - x.mean()) / x.std())[..., np.newaxis]),
     ],
     hint=["Two steps: images / 255 (floats in [0, 1]), then a channel axis at the end.",
-          "(images / 255.0).astype('float32')[..., np.newaxis] does both."],
+          "Divide first (the result is a float array), then add the axis with [..., np.newaxis] or a reshape."],
 )
 
 q5 = AccuracyQuestion(
     "ex07.q5", points=4, name="model", title="Train it: accuracy on held-out digits",
-    data=test_data, thresholds=[(0.95, 1.0), (0.90, 0.5)],
+    data=held_out_data, thresholds=[(0.95, 1.0), (0.90, 0.5)],
     hint=["Compile with optimizer=keras.optimizers.Adam(3e-3), loss='sparse_categorical_crossentropy' (integer "
           "labels), metrics=['accuracy']; fit on the 6,000 prepared training digits.",
           "A handful of epochs with batch_size=128 is enough; the grader runs this cell too, with a time limit."],

@@ -186,8 +186,8 @@ q1 = LayerSummaryQuestion(
     error_advice=[("incompatible shapes", SHAPE_ADVICE)],
     hint=["Main path: Conv2D(3×3, strides=stride, padding='same', use_bias=False), BatchNormalization, ReLU, "
           "Conv2D(3×3, padding='same', use_bias=False), BatchNormalization. Then Add the shortcut, then ReLU.",
-          "y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding='same', use_bias=False)(y)); "
-          "return layers.ReLU()(layers.Add()([shortcut, y]))"],
+          "Keep the input as `shortcut`; if stride != 1 or its channels differ from filters, replace it by a 1×1 "
+          "convolution with that stride and a BatchNormalization. End with layers.Add()([shortcut, y]), then ReLU."],
 )
 
 q2 = LayerSummaryQuestion(
@@ -266,7 +266,7 @@ q4 = LayerSummaryQuestion(
                                   "concatenated along the channels (axis=-1, the default)")],
     hint=["Four branches on the same input x: 1×1; 1×1 then 3×3; 1×1 then 5×5; 3×3 max-pool (strides=1, "
           "padding='same') then 1×1. Every Conv2D: padding='same', activation='relu'.",
-          "return layers.Concatenate()([branch1, branch3, branch5, branch_pool])  # 64 + 128 + 32 + 32 = 256 channels"],
+          "layers.Concatenate() joins a list of tensors along the last axis, the channels: 64 + 128 + 32 + 32 = 256."],
 )
 
 
