@@ -3,7 +3,7 @@ plain data; labels stay in the grader. (One sandboxed run: importing Keras takes
 import numpy as np
 from course_utils import sandbox
 from course_utils.exercises.framework import FAIL, PASS, AccuracyQuestion, ModelQuestion
-from course_utils.sandbox_child import to_plain
+from course_utils.sandbox_child import decode_plain, to_plain
 
 BUILD = """
 def build_model():
@@ -42,6 +42,14 @@ def test_model_question_messages():
     assert result.message == "layer 1 (Conv2D) outputs (8, 8, 4), expected (6, 6, 4): no padding here ('valid')"
     assert not MODEL_Q.judge_outcome({"outcome": "ok", "answer": to_plain(None)}, [], hidden=False).attempted
     assert "expected a Keras model" in MODEL_Q.judge_outcome({"outcome": "ok", "answer": to_plain(3)}, [], hidden=False).message
+
+
+def test_functional_models_input_layer_is_not_a_layer_to_match():
+    functional = summary()
+    layers = decode_plain(functional["answer"])["layers"]
+    layers.insert(0, {"class": "InputLayer", "name": "i", "output_shape": [-1, 8, 8, 1], "params": 0, "config": {}})
+    functional["answer"] = to_plain({"layers": layers, "total_params": 475})
+    assert MODEL_Q.judge_outcome(functional, [], hidden=False).status == PASS
 
 
 def test_accuracy_question_messages():
