@@ -16,30 +16,10 @@ Arrays are channels-last like Keras: ``(L,)`` or ``(L, C)`` in 1-D, ``(H, W)`` o
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-
-def _check_size(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
-def _as_float_array(name: str, value, ndims: tuple[int, ...]) -> np.ndarray:
-    if value is None:
-        raise TypeError(f"{name} is None; expected an array with {' or '.join(map(str, ndims))} dimensions")
-    array = np.asarray(value)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-    if array.ndim not in ndims:
-        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dimensions, got shape {array.shape}")
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinity")
-    return array.astype(np.float64)
+from course_utils.conv import _as_float_array
+from course_utils.shapes import _check_positive_int as _check_size
 
 
 def adaptive_windows(length: int, target: int) -> list[tuple[int, int]]:
