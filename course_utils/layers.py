@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.activations import log_softmax
 from course_utils.conv import _as_float_array, _pad_amounts, windows2d
 from course_utils.shapes import conv_output_size
 
@@ -409,8 +410,7 @@ def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
         raise ValueError(f"labels must be {n} integer class indices, shape ({n},), got {labels.dtype} shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() >= k):
         raise ValueError(f"labels must lie in [0, {k - 1}] for {k} classes, got values {labels.min()}..{labels.max()}")
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_p = log_softmax(logits, axis=1)
     rows = np.arange(n)
     loss = -log_p[rows, labels].mean()
     dlogits = np.exp(log_p)

@@ -24,7 +24,8 @@ from typing import Sequence
 
 import numpy as np
 
-from course_utils.activations import get_activation, log_softmax, softmax
+from course_utils.activations import get_activation
+from course_utils.layers import softmax_cross_entropy
 
 INITS = ("naive", "glorot", "he")
 
@@ -138,13 +139,7 @@ def backward(params, cache, logits, labels, activation: str = "relu", batchnorm:
     (0.6999, (3, 4))
     """
     _, df = get_activation(activation)
-    labels = np.asarray(labels)
-    n = len(labels)
-    log_p = log_softmax(logits)
-    loss = float(-log_p[np.arange(n), labels].mean())
-    delta = softmax(logits)
-    delta[np.arange(n), labels] -= 1
-    delta /= n  # gradient of the mean loss with respect to the logits
+    loss, delta = softmax_cross_entropy(logits, labels)  # delta: gradient of the mean loss w.r.t. the logits
     grads = [None] * len(params)
     last = cache[-1]["a_in"]
     grads[-1] = {"W": last.T @ delta, "b": delta.sum(axis=0)}
