@@ -3,8 +3,8 @@
 Importing the package first (before ``keras``) keeps TensorFlow's C++ start-up log
 quiet and picks the course's default Keras backend, unless you chose one yourself::
 
-    >>> import course_utils            # doctest: +SKIP
-    >>> import keras                   # doctest: +SKIP
+    import course_utils
+    import keras
 """
 import os
 

@@ -93,3 +93,10 @@ def test_each_code_cell_has_a_title(path):
 @pytest.mark.parametrize("path", ALL, ids=ids(ALL))
 def test_kernel_is_the_plain_python3_kernel(path):
     assert load(path)["metadata"].get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_no_cell_timing_metadata(path):
+    """Per-cell execution timestamps only make diffs noisy (refresh does not record them)."""
+    for k, cell in enumerate(load(path)["cells"], 1):
+        assert "execution" not in cell.get("metadata", {}), f"cell {k} carries execution timestamps"
