@@ -18,25 +18,7 @@ from course_utils.exercises.layer_checks import (Layer, LayerMistake, LayerSumma
 from course_utils.exercises.synthetic import graded_sources, submission
 from course_utils.models import lenet5_slides
 from course_utils.sandbox_child import to_plain
-
-
-def check(question, *answers):
-    return question.check_result(*answers)
-
-
-def assert_wrong(result, *fragments):
-    assert result.status != PASS and result.attempted, result
-    for fragment in fragments:
-        assert fragment in result.message, f"{fragment!r} not in {result.message!r}"
-    assert "\n" not in result.message
-
-
-def assert_not_attempted(result):
-    assert result.status == FAIL and not result.attempted and result.message.startswith("Not attempted yet"), result
-
-
-def stub(*args):
-    raise NotImplementedError("write your code here")
+from exercise_asserts import assert_not_attempted, assert_wrong, check, stub
 
 
 # --- the layer-summary checker -----------------------------------------------------------

@@ -7,23 +7,9 @@ import scipy.linalg
 from course_utils.exercises import ex01_convolution_1d as ex01
 from course_utils.exercises import ex04_output_sizes as ex04
 from course_utils.exercises.framework import ERROR, FAIL, PASS
+from exercise_asserts import assert_wrong, check, stub
 
 X, H = ex01.X, ex01.H
-
-
-def check(question, *answers):
-    return question.check_result(*answers)
-
-
-def assert_wrong(result, *fragments):
-    assert result.status != PASS and result.attempted, result
-    for fragment in fragments:
-        assert fragment in result.message, f"{fragment!r} not in {result.message!r}"
-    assert "\n" not in result.message
-
-
-def stub_fn(*args):
-    raise NotImplementedError("write your code here")
 
 
 # --- exercise 01 ---------------------------------------------------------------------
@@ -85,7 +71,7 @@ def test_ex01_q3():
     assert_wrong(check(ex01.q3, lambda x, h: np.convolve(x, h, "valid")), "shape (6,), expected (10,)", "'valid' mode")
     assert_wrong(check(ex01.q3, lambda x, h: np.convolve(x, h, "same")), "'same' mode")
     assert_wrong(check(ex01.q3, lambda x, h: conv_loops(np.pad(x, len(h) - 1), h)), "padding applied twice?")
-    assert not check(ex01.q3, stub_fn).attempted
+    assert not check(ex01.q3, stub).attempted
     assert not check(ex01.q3, None).attempted
 
 
@@ -112,7 +98,7 @@ def test_ex01_q4():
     assert_wrong(check(ex01.q4, lambda h, n: toeplitz(h, n).T), "shape (8, 10), expected (10, 8)", "transposed?")
     assert_wrong(check(ex01.q4, lambda h, n: toeplitz(np.asarray(h)[::-1], n)), "h reversed")
     assert_wrong(check(ex01.q4, lambda h, n: scipy.linalg.convolution_matrix(h, n, "valid")), "'valid' mode")
-    assert not check(ex01.q4, stub_fn).attempted
+    assert not check(ex01.q4, stub).attempted
 
 
 def test_ex01_practice_has_a_solution_and_graded_questions_do_not(capsys):
@@ -176,7 +162,7 @@ def test_ex04_q6_output_size_function():
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i - f) // s + 1), "on AlexNet conv1", "forgot the padding?")
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 4 * p - f) // s + 1), "padding applied twice?")
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) // s), "forgot the + 1?")
-    assert not check(ex04.q6, stub_fn).attempted
+    assert not check(ex04.q6, stub).attempted
 
 
 def test_ex04_practice():

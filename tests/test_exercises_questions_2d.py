@@ -11,25 +11,7 @@ from course_utils.exercises import ex06_conv_layer_backward as ex06
 from course_utils.exercises.framework import ERROR, FAIL, PASS
 from course_utils.filters import sobel_gradients
 from course_utils.layers import Conv2D, max_relative_error, relative_error
-
-
-def check(question, *answers):
-    return question.check_result(*answers)
-
-
-def assert_wrong(result, *fragments):
-    assert result.status != PASS and result.attempted, result
-    for fragment in fragments:
-        assert fragment in result.message, f"{fragment!r} not in {result.message!r}"
-    assert "\n" not in result.message
-
-
-def assert_not_attempted(result):
-    assert result.status == FAIL and not result.attempted and result.message.startswith("Not attempted yet"), result
-
-
-def stub_fn(*args):
-    raise NotImplementedError("write your code here")
+from exercise_asserts import assert_not_attempted, assert_wrong, check, stub
 
 
 # --- exercise 02: 2D cross-correlation ---------------------------------------------------
@@ -102,7 +84,7 @@ def test_ex02_q4_correlate2d():
     assert_wrong(check(ex02.q4, lambda im, k, p=0, s=1: correlate_loops(im, k, 0, s)), "forgot the padding?")
     result = check(ex02.q4, lambda im, k, p=0, s=1: correlate_loops(im, k)[10])
     assert result.status == ERROR and "IndexError" in result.message and "\n" not in result.message
-    assert_not_attempted(check(ex02.q4, stub_fn))
+    assert_not_attempted(check(ex02.q4, stub))
     assert "scipy.signal" in ex02.q4.forbidden_modules
 
 
@@ -150,7 +132,7 @@ def test_ex03_q1_sobel_xy():
                  "valid size")
     assert_wrong(check(ex03.q1, lambda im: np.moveaxis(sobel_loops(im), 0, -1)), "NEW FIRST axis")
     assert_wrong(check(ex03.q1, lambda im: sobel_loops(im)[0]), "shape (6, 8), expected (2, 6, 8)")
-    assert_not_attempted(check(ex03.q1, stub_fn))
+    assert_not_attempted(check(ex03.q1, stub))
 
 
 def test_ex03_q2_magnitude_and_orientation():
@@ -265,7 +247,7 @@ def test_ex05_q3_maxpool_forward():
                          for i in range(rows)])
 
     assert_wrong(check(ex05.q3, with_partial_windows), "is dropped", "floor")
-    assert_not_attempted(check(ex05.q3, stub_fn))
+    assert_not_attempted(check(ex05.q3, stub))
 
 
 def test_ex05_q4_maxpool_backward():
@@ -300,7 +282,7 @@ def test_ex05_q4_maxpool_backward():
                        (d.shape[0] - 1) + s <= x.shape[0] and (d.shape[1] - 1) + s <= x.shape[1] else np.zeros(x.shape)),
                  "stride ignored?")
     assert_wrong(check(ex05.q4, lambda d, x, s, t: d), "shape (2, 2), expected (4, 4)")
-    assert_not_attempted(check(ex05.q4, stub_fn))
+    assert_not_attempted(check(ex05.q4, stub))
 
 
 def test_ex05_q5_output_sizes_and_practice(capsys):
@@ -383,7 +365,7 @@ def test_ex06_q2_conv_forward():
                  "kernel flipped?")
     assert_wrong(check(ex06.q2, lambda x, w, b, s=1, p=0: conv_forward_loops(x, w, b, 1, p)), "stride ignored?")
     assert_wrong(check(ex06.q2, lambda x, w, b, s=1, p=0: conv_forward_loops(x, w, b, s, 0)), "forgot the padding?")
-    assert_not_attempted(check(ex06.q2, stub_fn))
+    assert_not_attempted(check(ex06.q2, stub))
 
 
 def test_ex06_q3_bias_gradient():
@@ -393,7 +375,7 @@ def test_ex06_q3_bias_gradient():
     assert_wrong(check(ex06.q3, lambda dout: dout.sum(axis=0)), "not summed over the positions")
     assert_wrong(check(ex06.q3, lambda dout: dout.mean(axis=(0, 1, 2))), "that is the mean")
     assert_wrong(check(ex06.q3, lambda dout: dout.sum()), "a single number", "expected an array of shape (2,)")
-    assert_not_attempted(check(ex06.q3, stub_fn))
+    assert_not_attempted(check(ex06.q3, stub))
 
 
 def test_ex06_q4_q5_weight_and_input_gradients():
@@ -410,13 +392,13 @@ def test_ex06_q4_q5_weight_and_input_gradients():
                  "wrong weight layout?")
     assert_wrong(check(ex06.q4, lambda d, x, w, s=1, p=0: conv_backward_loops(d, x, w, s, p)[1][::-1, ::-1]),
                  "kernel gradient flipped")
-    assert_not_attempted(check(ex06.q4, stub_fn))
+    assert_not_attempted(check(ex06.q4, stub))
     assert_wrong(check(ex06.q5, lambda d, x, w, s=1, p=0: conv_backward_loops(d, x, w[::-1, ::-1], s, p)[0]),
                  "kernel not flipped?")
     assert_wrong(check(ex06.q5, lambda d, x, w, s=1, p=0: np.pad(conv_backward_loops(d, x, w, s, p)[0],
                                                                  ((0, 0), (p, p), (p, p), (0, 0)))),
                  "shape (1, 8, 9, 2), expected (1, 6, 7, 2)", "crop the padding")
-    assert_not_attempted(check(ex06.q5, stub_fn))
+    assert_not_attempted(check(ex06.q5, stub))
 
 
 def conv_forward_offsets(x, w, b, stride=1, padding=0):
@@ -464,7 +446,7 @@ def test_ex06_q6_gradient_check():
         x, w, b, d, s, p))), "norm-based")
     assert_wrong(check(ex06.q6, lambda x, w, b, d, dw, s=1, p=0: ex06.numerical_weight_gradient(x, w, b, d, s, p)),
                  "expected a single number")
-    assert_not_attempted(check(ex06.q6, stub_fn))
+    assert_not_attempted(check(ex06.q6, stub))
     assert max_relative_error(dw, dw) == 0.0
 
 
