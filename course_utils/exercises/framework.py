@@ -623,13 +623,20 @@ class ModelQuestion(Question):
     def probe_spec(self) -> dict:
         return {"kind": "keras_summary", "name": self.name}
 
-    def judge(self, outcome, args, *, hidden) -> Result:
+    def model_summary(self, outcome):
+        """The submitted model's summary (a dict with "layers"), or a Result saying why there is none."""
         answer = decode_plain(outcome["answer"])
         if answer is None or answer is Ellipsis:
-            return self.result(FAIL, f"{NOT_ATTEMPTED}: build the model and run the cell (q.hint() helps).",
-                               attempted=False)
+            return None, self.result(FAIL, f"{NOT_ATTEMPTED}: build the model and run the cell (q.hint() helps).",
+                                     attempted=False)
         if isinstance(answer, Unsupported) or not isinstance(answer, dict) or "layers" not in answer:
-            return self.result(FAIL, f"`{self.name}` gave {_describe_answer(answer)}, expected a Keras model")
+            return None, self.result(FAIL, f"`{self.name}` gave {_describe_answer(answer)}, expected a Keras model")
+        return answer, None
+
+    def judge(self, outcome, args, *, hidden) -> Result:
+        answer, problem = self.model_summary(outcome)
+        if problem:
+            return problem
         # A functional model lists its InputLayer, a Sequential one does not: compare real layers only.
         got = [layer for layer in answer["layers"] if layer.get("class") != "InputLayer"]
         want = self.expected_layers()

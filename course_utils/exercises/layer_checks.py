@@ -40,9 +40,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from course_utils.exercises.framework import (ERROR, FAIL, NOT_ATTEMPTED, PASS, ModelQuestion, Result, _describe_answer,
-                                              _fmt)
-from course_utils.sandbox_child import Unsupported, decode_plain, run_probe
+from course_utils.exercises.framework import ERROR, FAIL, PASS, ModelQuestion, Result, _fmt
+from course_utils.sandbox_child import decode_plain, run_probe
 
 FOLDABLE = ("Conv1D", "Conv2D", "Dense", "DepthwiseConv2D", "SeparableConv2D")
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax"}
@@ -206,12 +205,9 @@ class LayerSummaryQuestion(ModelQuestion):
         return result
 
     def judge(self, outcome, args, *, hidden) -> Result:
-        answer = decode_plain(outcome["answer"])
-        if answer is None or answer is Ellipsis:
-            return self.result(FAIL, f"{NOT_ATTEMPTED}: build the model and run the cell (q.hint() helps).",
-                               attempted=False)
-        if isinstance(answer, Unsupported) or not isinstance(answer, dict) or "layers" not in answer:
-            return self.result(FAIL, f"`{self.name}` gave {_describe_answer(answer)}, expected a Keras model")
+        answer, problem = self.model_summary(outcome)
+        if problem:
+            return problem
         got = layers_from_plain(answer)
         if self.fold:
             got = fold_activations(got)
