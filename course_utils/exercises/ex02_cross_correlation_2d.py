@@ -42,11 +42,6 @@ def _exact(values):
     return np.rint(values).astype(int)
 
 
-def _only_if_other_shape(wrong, right):
-    """A shape-only mistake applies only when its shape differs from the right answer's."""
-    return None if wrong.shape == right.shape else wrong
-
-
 def _stride_not_moved(image, kernel, padding, stride):
     right = correlate2d(image, kernel, padding, stride)
     return correlate2d(image, kernel, padding, 1)[:right.shape[0], :right.shape[1]]
@@ -124,10 +119,8 @@ q4 = FunctionQuestion(
                 None if padding == 0 else correlate2d(image, kernel, 2 * padding, stride)),
         Mistake(STRIDE_POSITION, _stride_not_moved),
         Mistake(TRANSPOSED, lambda image, kernel, padding, stride: correlate2d(image, kernel, padding, stride).T),
-        Mistake(STRIDE_IGNORED, lambda image, kernel, padding, stride: _only_if_other_shape(
-            correlate2d(image, kernel, padding, 1), correlate2d(image, kernel, padding, stride)), match="shape"),
-        Mistake(PADDING_IGNORED, lambda image, kernel, padding, stride: _only_if_other_shape(
-            correlate2d(image, kernel, 0, stride), correlate2d(image, kernel, padding, stride)), match="shape"),
+        Mistake(STRIDE_IGNORED, lambda image, kernel, padding, stride: correlate2d(image, kernel, padding, 1), match="shape"),
+        Mistake(PADDING_IGNORED, lambda image, kernel, padding, stride: correlate2d(image, kernel, 0, stride), match="shape"),
     ],
     forbidden_modules=["scipy.signal", "scipy.ndimage"],
     hint=["Pad first: padded = np.pad(image, padding). The output has (H + 2P − kh) // s + 1 rows and "

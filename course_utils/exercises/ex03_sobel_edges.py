@@ -40,10 +40,6 @@ def _stacked(image, border="replicate"):
     return np.stack([gx, gy])
 
 
-def _only_if_other_shape(wrong, right):
-    return None if wrong.shape == right.shape else wrong
-
-
 def _arctan_quotient():
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.degrees(np.arctan(GY / GX))
@@ -79,10 +75,9 @@ q1 = FunctionQuestion(
         Mistake("transposed? Rows are y (downwards), columns are x (to the right).",
                 lambda image: _stacked(image).transpose(0, 2, 1)),
         Mistake("that is the valid size: pad by one replicated pixel per side first, so the gradients have the "
-                "image's shape.", lambda image: _only_if_other_shape(
-                    np.zeros((2, image.shape[0] - 2, image.shape[1] - 2)), _stacked(image)), match="shape"),
+                "image's shape.", lambda image: np.zeros((2, image.shape[0] - 2, image.shape[1] - 2)), match="shape"),
         Mistake("stack along a NEW FIRST axis: np.stack([gx, gy]) has shape (2, H, W).",
-                lambda image: _only_if_other_shape(np.zeros(image.shape + (2,)), _stacked(image)), match="shape"),
+                lambda image: np.zeros(image.shape + (2,)), match="shape"),
     ],
     forbidden_modules=["scipy.signal", "scipy.ndimage"],
     hint=["padded = np.pad(image, 1, mode='edge'); then gx is the valid CONVOLUTION of padded with S_x: "

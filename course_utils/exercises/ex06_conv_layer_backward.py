@@ -131,10 +131,6 @@ def _check_cases(rng):
     return cases
 
 
-def _only_if_other_shape(wrong, right):
-    return None if wrong.shape == right.shape else wrong
-
-
 def _batched_weight_gradients(dout, x, w, stride, padding):
     return np.stack([conv_gradients_reference(dout[n:n + 1], x[n:n + 1], w, stride, padding)[1]
                      for n in range(x.shape[0])])
@@ -189,15 +185,12 @@ q2 = FunctionQuestion(
         Mistake("kernel flipped? CNN layers compute cross-correlation: the kernel is not rotated.",
                 lambda x, w, b, s, p: conv_forward_reference(x, w[::-1, ::-1], b, s, p)),
         Mistake("channels-first output? Return (N, H_out, W_out, C_out), channels last.",
-                lambda x, w, b, s, p: _only_if_other_shape(conv_forward_reference(x, w, b, s, p).transpose(0, 3, 1, 2),
-                                                           conv_forward_reference(x, w, b, s, p)), match="shape"),
+                lambda x, w, b, s, p: conv_forward_reference(x, w, b, s, p).transpose(0, 3, 1, 2), match="shape"),
         Mistake("stride ignored? Output size (H + 2P − kh) // s + 1; window (i, j) starts at row i·s.",
-                lambda x, w, b, s, p: _only_if_other_shape(conv_forward_reference(x, w, b, 1, p),
-                                                           conv_forward_reference(x, w, b, s, p)), match="shape"),
+                lambda x, w, b, s, p: conv_forward_reference(x, w, b, 1, p), match="shape"),
         Mistake("forgot the padding? Pad H and W (not N or C) with `padding` zeros per side: "
                 "np.pad(x, ((0, 0), (P, P), (P, P), (0, 0))).",
-                lambda x, w, b, s, p: _only_if_other_shape(conv_forward_reference(x, w, b, s, 0),
-                                                           conv_forward_reference(x, w, b, s, p)), match="shape"),
+                lambda x, w, b, s, p: conv_forward_reference(x, w, b, s, 0), match="shape"),
     ],
     hint=["Pad only the two spatial axes: np.pad(x, ((0, 0), (P, P), (P, P), (0, 0))).",
           "Loop over the kernel offsets (m, n) only: the strided slice of the padded batch that w[m, n] multiplies "
@@ -214,14 +207,14 @@ q3 = FunctionQuestion(
     mistakes=[
         Mistake("bias gradient not summed over the batch: each bias is used by every image AND every position, so "
                 "db = dout.sum(axis=(0, 1, 2)).",
-                lambda dout: _only_if_other_shape(dout.sum(axis=(1, 2)), dout.sum(axis=(0, 1, 2))), match="shape"),
+                lambda dout: dout.sum(axis=(1, 2)), match="shape"),
         Mistake("bias gradient not summed over the positions: each bias is added at every (i, j) of every image, "
                 "so db = dout.sum(axis=(0, 1, 2)).",
-                lambda dout: _only_if_other_shape(dout.sum(axis=0), dout.sum(axis=(0, 1, 2))), match="shape"),
+                lambda dout: dout.sum(axis=0), match="shape"),
         Mistake("that is the mean: the loss adds up the contributions of every position, so the gradient is a SUM.",
                 lambda dout: dout.mean(axis=(0, 1, 2))),
         Mistake("one value per output channel: sum over the batch and the positions, not over the channels.",
-                lambda dout: _only_if_other_shape(dout.sum(axis=(1, 2, 3)), dout.sum(axis=(0, 1, 2))),
+                lambda dout: dout.sum(axis=(1, 2, 3)),
                 match="shape"),
     ],
     hint=["out[n, i, j, f] = ... + b[f]: b[f] is added at every image n and position (i, j).",
@@ -241,10 +234,10 @@ q4 = FunctionQuestion(
                 lambda dout, x, w, s, p: None if x.shape[0] == 1 else
                 conv_gradients_reference(dout, x, w, s, p)[1] / x.shape[0]),
         Mistake("dW not summed over the batch: one gradient, of w's shape (kh, kw, C_in, C_out), for all images.",
-                lambda dout, x, w, s, p: _only_if_other_shape(_batched_weight_gradients(dout, x, w, s, p), w),
+                lambda dout, x, w, s, p: _batched_weight_gradients(dout, x, w, s, p),
                 match="shape"),
         Mistake("wrong weight layout? Return dW in w's layout (kh, kw, C_in, C_out), channels last.",
-                lambda dout, x, w, s, p: _only_if_other_shape(np.zeros(w.shape).transpose(3, 2, 0, 1), w),
+                lambda dout, x, w, s, p: np.zeros(w.shape).transpose(3, 2, 0, 1),
                 match="shape"),
         Mistake("kernel gradient flipped: dW[m, n] pairs dout with the input patch at offset (m, n), no rotation.",
                 lambda dout, x, w, s, p: conv_gradients_reference(dout, x, w, s, p)[1][::-1, ::-1]),
@@ -268,7 +261,7 @@ q5 = FunctionQuestion(
                 lambda dout, x, w, s, p: None if p == 0 else
                 np.zeros((x.shape[0], x.shape[1] + 2 * p, x.shape[2] + 2 * p, x.shape[3])), match="shape"),
         Mistake("dX has the INPUT channels: multiply dout (… C_out) by w[m, k].T (C_out × C_in).",
-                lambda dout, x, w, s, p: _only_if_other_shape(np.zeros(x.shape[:3] + (w.shape[3],)), x),
+                lambda dout, x, w, s, p: np.zeros(x.shape[:3] + (w.shape[3],)),
                 match="shape"),
     ],
     hint=["Every input pixel that fed output (n, i, j) through weight w[m, k] gets dout[n, i, j] @ w[m, k].T back.",
