@@ -40,10 +40,28 @@ def requirements() -> list[Requirement]:
     return [r for r in reqs if (r.marker is None or r.marker.evaluate({"extra": ""}))]
 
 
-def check_python() -> Check:
-    version = ".".join(map(str, sys.version_info[:3]))
-    ok = sys.version_info >= (3, 10)
-    return Check("Python", ok, version, "install Python 3.10 or newer")
+SUPPORTED_PYTHON = ">=3.11,<3.14"
+"""The Pythons the pinned packages exist for (NumPy 2.4 and Keras 3.15 need 3.11; TensorFlow 2.21 stops at 3.13).
+pyproject.toml's ``requires-python`` says the same (tests/test_environment_files.py keeps them equal)."""
+
+
+def check_python(version: tuple[int, ...] | None = None) -> Check:
+    """Is this Python one the course supports?
+
+    >>> check_python((3, 10, 13)).line().splitlines()[0]
+    'FAIL Python: 3.10.13 (the course needs Python >=3.11,<3.14)'
+    >>> check_python((3, 12, 1)).ok
+    True
+    """
+    from packaging.specifiers import SpecifierSet
+
+    text = ".".join(map(str, (version or sys.version_info)[:3]))
+    ok = text in SpecifierSet(SUPPORTED_PYTHON)
+    if ok:
+        return Check("Python", True, text)
+    return Check("Python", False, f"{text} (the course needs Python {SUPPORTED_PYTHON})",
+                 "install Python 3.11, 3.12 or 3.13 (e.g. `conda env create -f environment.yml`), "
+                 "then make a fresh virtual environment with it")
 
 
 def check_course_installed() -> Check:

@@ -240,7 +240,8 @@ def grader_fingerprint(exercise, limits: sandbox.Limits, secret: str, solutions_
     for path in files:
         h.update(path.name.encode())
         h.update(path.read_bytes() if path.exists() else b"-")
-    h.update(repr((float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars)).encode())
+    h.update(repr((float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars,
+                   float(limits.wall_s))).encode())
     h.update(hashlib.sha256(secret.encode()).digest())
     return h.hexdigest()
 
@@ -402,7 +403,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ go")
     parser.add_argument("--jobs", type=int, default=None, help="notebooks graded in parallel (default: CPU count)")
     parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds per notebook run (default: the exercise's, 20 for most)")
+                        help="CPU seconds per notebook run; waiting stops at 3x that + 10 s (default: the exercise's, 20 for most)")
     parser.add_argument("--memory-mb", type=int, default=None, help="address-space limit per notebook run")
     parser.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
     parser.add_argument("--force", action="store_true", help="regrade even unchanged submissions")

@@ -20,15 +20,20 @@ what LeCun did by hand to MNIST's digits to get 32x32 images.
 >>> lenet5_classic().output.shape, lenet5_modern().count_params()
 ((None, 10), 61706)
 
-:func:`load_or_train_lenet` trains a variant once and keeps its weights in the
-git-ignored ``artifacts/`` folder at the repository root, keyed by a hash of the
-configuration and of the training data, so later notebooks reuse them.
+:func:`load_or_train_lenet` returns a trained variant. The LeNets that the notebooks
+study ship with the course, trained on the bundled sample (``data/trained/``, provenance
+in its ``PROVENANCE.md``), so every machine analyses the same weights; any other
+configuration, or ``retrain=True``, is trained here and kept in the git-ignored
+``artifacts/`` folder at the repository root. Both are keyed by a hash of the
+configuration and of the training data.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import platform
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -37,6 +42,10 @@ import keras
 import numpy as np
 
 ARTIFACTS_ENV = "COURSE_ARTIFACTS"
+SHIPPED_DIR = Path(__file__).resolve().parent / "data" / "trained"
+"""Weights trained once and committed (``tools/ship_trained_models.py`` makes them)."""
+IGNORE_SHIPPED_ENV = "COURSE_IGNORE_SHIPPED"
+"""Set to 1 to train even where shipped weights exist (what ``tools/ship_trained_models.py`` does)."""
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 POOLINGS = ("average", "max")
 
@@ -192,15 +201,18 @@ def config_key(config: dict, *arrays) -> str:
 
 def load_or_train_lenet(x_train, y_train, *, variant: str = "modern", epochs: int = 8, batch_size: int = 128,
                         learning_rate: float = 1e-3, seed: int = 42, validation_data=None, folder=None,
-                        **builder_options):
-    """A trained LeNet: loaded from ``folder`` if this exact configuration was trained before, else trained and saved.
+                        retrain: bool = False, **builder_options):
+    """A trained LeNet: the shipped weights for this exact configuration and data, else the cached ones, else trained.
 
     Returns ``(model, record)``; ``record`` holds the training history (as
     :func:`train_lenet` returns it, measured when the weights were trained), the
-    configuration and its ``key``. The generators are re-seeded with ``seed`` at the
-    end, so whatever runs next gives the same numbers whichever path was taken.
-    Weights go to ``<folder>/lenet-<key>.weights.h5`` with the record next to it
-    (``folder`` defaults to :func:`artifacts_dir`, created on demand).
+    configuration, its ``key``, the ``provenance`` of the weights (versions, machine,
+    date) and ``source``: ``"shipped"``, ``"cache"`` or ``"trained"``. ``retrain=True``
+    trains on this machine whatever exists (and refreshes the cache). The generators are
+    re-seeded with ``seed`` at the end, so whatever runs next gives the same numbers
+    whichever path was taken. Trained weights go to ``<folder>/lenet-<key>.weights.h5``
+    with the record next to it (``folder`` defaults to :func:`artifacts_dir`, created on
+    demand); the shipped folder is only read.
     """
     from course_utils.session import seed_everything
 
@@ -213,28 +225,69 @@ def load_or_train_lenet(x_train, y_train, *, variant: str = "modern", epochs: in
     arrays = [x_train, y_train, *(validation_data or ())]
     key = config_key(config, *arrays)
     folder = Path(folder) if folder is not None else artifacts_dir()
-    weights_path, record_path = folder / f"lenet-{key}.weights.h5", folder / f"lenet-{key}.json"
 
     seed_everything(seed)
     model = VARIANTS[variant](**builder_options)
     _check_xy(x_train, y_train, model.input.shape[1:])
-    record = _read_cached(model, weights_path, record_path)
+    record = None
+    if not retrain:
+        use_shipped = os.environ.get(IGNORE_SHIPPED_ENV, "") in ("", "0")
+        for source, place in (("shipped", SHIPPED_DIR if use_shipped else None), ("cache", folder)):
+            if place is not None:
+                record = _read_cached(model, place / f"lenet-{key}.weights.h5", place / f"lenet-{key}.json")
+            if record is not None:
+                record["source"] = source
+                break
     if record is None:
         history = train_lenet(model, x_train, y_train, epochs=epochs, batch_size=batch_size,
                               learning_rate=learning_rate, validation_data=validation_data)
-        record = {"key": key, "config": config, "history": history}
-        folder.mkdir(parents=True, exist_ok=True)
-        # write to temporary names first: a half-written file must never look like a cached model
-        tmp_weights = folder / f"lenet-{key}.{os.getpid()}.tmp.weights.h5"
-        with warnings.catch_warnings():  # Keras 3.15's TensorFlow backend calls np.array(variable) the NumPy 1 way
-            warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy", DeprecationWarning)
-            model.save_weights(tmp_weights)
-        os.replace(tmp_weights, weights_path)
-        tmp_record = record_path.with_suffix(f".{os.getpid()}.tmp")
-        tmp_record.write_text(json.dumps(record, indent=1))
-        os.replace(tmp_record, record_path)
+        record = {"key": key, "config": config, "history": history, "provenance": provenance()}
+        _save(model, record, folder, key)
+        record["source"] = "trained"
     seed_everything(seed)
     return model, record
+
+
+def provenance() -> dict:
+    """Where and with what a model is being trained: versions, processor, threads, date.
+
+    >>> sorted(provenance())
+    ['backend', 'cpu', 'date', 'keras', 'numpy', 'python', 'tensorflow', 'threads']
+    """
+    try:
+        import tensorflow as tf
+
+        tf_version = tf.__version__
+    except ImportError:
+        tf_version = None
+    return {"python": platform.python_version(), "keras": keras.__version__, "backend": keras.backend.backend(),
+            "tensorflow": tf_version, "numpy": np.__version__,
+            "cpu": f"{platform.machine()} {_cpu_name()}".strip(), "threads": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or sys.platform
+
+
+def _save(model, record: dict, folder: Path, key: str) -> None:
+    """Write the weights and the record under temporary names first: a half-written file never looks cached."""
+    folder.mkdir(parents=True, exist_ok=True)
+    weights_path, record_path = folder / f"lenet-{key}.weights.h5", folder / f"lenet-{key}.json"
+    tmp_weights = folder / f"lenet-{key}.{os.getpid()}.tmp.weights.h5"
+    with warnings.catch_warnings():  # Keras 3.15's TensorFlow backend calls np.array(variable) the NumPy 1 way
+        warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy", DeprecationWarning)
+        model.save_weights(tmp_weights)
+    os.replace(tmp_weights, weights_path)
+    tmp_record = record_path.with_suffix(f".{os.getpid()}.tmp")
+    tmp_record.write_text(json.dumps(record, indent=1))
+    os.replace(tmp_record, record_path)
 
 
 def _read_cached(model, weights_path: Path, record_path: Path):

@@ -37,7 +37,17 @@ MAX_RESULTS_BYTES = 64 * 2**20
 
 @dataclass
 class Limits:
-    """Resource limits of one child run. ``cpu_s`` defaults to the wall-clock ``timeout_s``."""
+    """Resource limits of one child run.
+
+    ``timeout_s`` is the CPU time the notebook may use (``cpu_s``, rounded up, unless given).
+    The wall-clock limit ``wall_s`` only stops code that waits without computing (a
+    ``sleep`` loop, a blocked read): it defaults to ``3 * timeout_s + 10``, so that a busy
+    machine, which stretches wall-clock time but not CPU time, never turns a notebook that
+    ends within its CPU budget into a TIMEOUT.
+
+    >>> Limits(timeout_s=4).cpu_s, Limits(timeout_s=4).wall_s
+    (4, 22.0)
+    """
 
     timeout_s: float = 20.0
     memory_mb: int = 1024
@@ -45,12 +55,15 @@ class Limits:
     output_chars: int = 200_000
     file_mb: int = 32
     open_files: int = 256
+    wall_s: float | None = None
 
     def __post_init__(self):
         if self.timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
         if self.cpu_s is None:
             self.cpu_s = max(1, math.ceil(self.timeout_s))
+        if self.wall_s is None:
+            self.wall_s = 3 * float(self.timeout_s) + 10
 
 
 @dataclass
@@ -206,7 +219,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, deny_read=(), keep_scr
                 return ChildRun("crash", None, f"could not start Python ({exc})")
             timed_out = False
             try:
-                proc.wait(timeout=limits.timeout_s)
+                proc.wait(timeout=limits.wall_s)
             except subprocess.TimeoutExpired:
                 timed_out = True
             finally:
@@ -221,7 +234,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, deny_read=(), keep_scr
         run = ChildRun("finished", results, problem, proc.returncode, wall, stdout_bytes)
         rc = proc.returncode
         if timed_out:
-            run.ended, run.detail = "timeout", f"stopped after {limits.timeout_s:g} s (wall-clock limit)"
+            run.ended, run.detail = "timeout", f"stopped after {limits.wall_s:g} s of waiting (wall-clock limit)"
         elif rc is not None and rc < 0 and -rc in (signal.SIGXCPU,):
             run.ended, run.detail = "timeout", f"used more than {limits.cpu_s} s of CPU time"
         elif results is not None and results.get("bootstrap_error"):

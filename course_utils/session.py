@@ -5,15 +5,21 @@ import random
 import numpy as np
 
 DEFAULT_SEED = 42
+SEED_OFFSET_ENV = "COURSE_SEED_OFFSET"
+"""Added to every seed below; ``tools/measure_spread.py`` sets it to run a notebook with other seeds."""
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
-    """Seed Python, NumPy and (if installed) Keras so every run gives the same numbers.
+    """Seed Python, NumPy and (if installed) Keras so every run on this machine gives the same numbers.
+
+    Another machine gives the same numbers up to the last bits of each sum, which training
+    amplifies: see :mod:`course_utils.measured`.
 
     >>> seed_everything(0); a = np.random.rand()
     >>> seed_everything(0); bool(a == np.random.rand())
     True
     """
+    seed = seed + seed_offset()
     random.seed(seed)
     np.random.seed(seed)
     try:
@@ -52,10 +58,26 @@ def setup_notebook(seed: int = DEFAULT_SEED, *, keras: bool = False) -> None:
         }
     )
     np.set_printoptions(precision=4, suppress=True, linewidth=100)
-    random.seed(seed)
-    np.random.seed(seed)
     if keras:
         seed_everything(seed)
+    else:
+        random.seed(seed + seed_offset())
+        np.random.seed(seed + seed_offset())
+
+
+def seed_offset() -> int:
+    """``$COURSE_SEED_OFFSET`` as an integer (0 when unset).
+
+    >>> seed_offset()
+    0
+    """
+    text = os.environ.get(SEED_OFFSET_ENV, "").strip()
+    if not text:
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{SEED_OFFSET_ENV} must be an integer, got {text!r}") from None
 
 
 def _in_ipython() -> bool:

@@ -35,3 +35,18 @@ def test_every_pip_pin_is_in_environment_yml():
 def test_design_card_packages_are_pinned():
     for name in ("jupyterlab", "numpy", "keras", "matplotlib", "nbval"):
         assert re.fullmatch(r"\d+\.\d+", pip_pins()[name]), name
+
+
+def test_one_range_of_supported_pythons():
+    """pyproject's requires-python, doctor, environment.yml and the README agree (3.11 to 3.13)."""
+    from packaging.specifiers import SpecifierSet
+
+    from course_utils import doctor
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert SpecifierSet(declared) == SpecifierSet(doctor.SUPPORTED_PYTHON) == SpecifierSet(">=3.11,<3.14")
+    conda_python = re.search(r"^\s+- python=([0-9.]+)\s*$", (ROOT / "environment.yml").read_text(), re.M).group(1)
+    assert f"{conda_python}.0" in SpecifierSet(declared)
+    assert "Python 3.11–3.13" in (ROOT / "README.md").read_text(encoding="utf-8")
+    for old in ("3.10.13", "3.14.0"):
+        assert old not in SpecifierSet(declared) and not doctor.check_python(tuple(map(int, old.split(".")))).ok

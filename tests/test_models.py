@@ -150,7 +150,9 @@ def test_load_or_train_round_trip(tiny_data, tmp_path):
 
     loaded, loaded_record = models.load_or_train_lenet(x, y, **config)
     assert np.random.rand() == after_training            # same generator state whichever path was taken
-    assert loaded_record == json.loads(json.dumps(record))
+    assert (record["source"], loaded_record.pop("source")) == ("trained", "cache")
+    assert loaded_record == json.loads(json.dumps({k: v for k, v in record.items() if k != "source"}))
+    assert set(record["provenance"]) >= {"python", "keras", "numpy", "cpu", "date"}
     for w1, w2 in zip(trained.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(w1, w2)
     np.testing.assert_array_equal(trained.predict(x, verbose=0), loaded.predict(x, verbose=0))
@@ -187,3 +189,46 @@ def test_artifacts_dir_honours_the_environment(monkeypatch, tmp_path):
     assert models.artifacts_dir() == tmp_path
     monkeypatch.delenv(models.ARTIFACTS_ENV)
     assert models.artifacts_dir().name == "artifacts"
+
+
+def test_shipped_weights_come_first_and_retrain_trains_anyway(tiny_data, tmp_path, monkeypatch):
+    x, y = tiny_data
+    shipped, cache = tmp_path / "shipped", tmp_path / "cache"
+    config = {"variant": "modern", "epochs": 1, "batch_size": 32}
+    trained, record = models.load_or_train_lenet(x, y, folder=shipped, **config)   # plays the shipping tool
+    monkeypatch.setattr(models, "SHIPPED_DIR", shipped)
+    loaded, loaded_record = models.load_or_train_lenet(x, y, folder=cache, **config)
+    assert loaded_record["source"] == "shipped" and not cache.exists()          # nothing trained, nothing written
+    np.testing.assert_array_equal(loaded.get_weights()[0], trained.get_weights()[0])
+
+    retrained, retrained_record = models.load_or_train_lenet(x, y, folder=cache, retrain=True, **config)
+    assert retrained_record["source"] == "trained" and retrained_record["key"] == record["key"]
+    assert (cache / f"lenet-{record['key']}.weights.h5").exists()
+    assert sorted(p.name for p in shipped.iterdir()) == sorted([f"lenet-{record['key']}.json",
+                                                                f"lenet-{record['key']}.weights.h5"])
+    monkeypatch.setenv(models.IGNORE_SHIPPED_ENV, "1")
+    _, again = models.load_or_train_lenet(x, y, folder=cache, **config)
+    assert again["source"] == "cache"
+
+
+def test_the_lenets_the_notebooks_study_ship_with_the_course(monkeypatch, tmp_path):
+    """Notebooks 07 and 10 (the course LeNet) and 11 (the digits 0-4 LeNet) load shipped weights, never train."""
+    from course_utils.datasets import load_mnist
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained instead of loading the shipped weights")
+
+    monkeypatch.setattr(models, "train_lenet", no_training)
+    (x_all, y_all), (x_test, y_test) = load_mnist(source="sample")
+    (x_t, y_t), (x_v, y_v) = models.validation_split(models.prepare_images(x_all), y_all)
+    for variant in ("modern", "classic"):
+        _, record = models.load_or_train_lenet(x_t, y_t, validation_data=(x_v, y_v), folder=tmp_path,
+                                               **{**models.COURSE_LENET, "variant": variant})
+        assert record["source"] == "shipped" and record["provenance"]["trained_by"].startswith("notebooks/07")
+    x_img, x_test_img = models.prepare_images(x_all), models.prepare_images(x_test)
+    _, record = models.load_or_train_lenet(x_img[y_all < 5], y_all[y_all < 5], variant="modern", n_classes=5,
+                                           epochs=5, learning_rate=2e-3, folder=tmp_path,
+                                           validation_data=(x_test_img[y_test < 5], y_test[y_test < 5]))
+    assert record["source"] == "shipped" and record["provenance"]["trained_by"].startswith("notebooks/11")
+    shipped = sorted(p.name for p in models.SHIPPED_DIR.iterdir())
+    assert len(shipped) == 7 and "PROVENANCE.md" in shipped           # three models, weights + record each

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from course_utils import notebook_tags
+
 ROOT = Path(__file__).resolve().parent.parent
 EXECUTED = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "exercises" / "solutions").glob("*.ipynb"))
 ALL = EXECUTED + sorted((ROOT / "exercises").glob("*.ipynb"))
 ABSOLUTE_PATH = re.compile(r"(/work/|/root/|/home/\w|/Users/\w|/tmp/|[A-Za-z]:\\\\Users)")
 NBVAL_MARKER = re.compile(r"^[ \t]*#\s*(NBVAL_[A-Z_]+)(.*)$", re.M)
+TRAINS = re.compile(r"\.fit\(|\bfit\(model|mlp\.train\(|retrain=True")
 
 
 def load(path):
@@ -61,16 +64,31 @@ def test_no_absolute_paths_or_user_names(path):
 
 
 @pytest.mark.parametrize("path", ALL, ids=ids(ALL))
-def test_nbval_exemptions_give_a_reason(path):
-    """nbval only honours a marker alone on its line, so the reason goes on the next line."""
+def test_output_exemptions_are_tags_with_a_reason(path):
+    """A cell nbval does not compare is tagged, with one reason tag (course_utils.notebook_tags)."""
+    for k, cell in enumerate(code_cells(load(path)), 1):
+        match = NBVAL_MARKER.search(source(cell))
+        assert match is None, (f"code cell {k}: use the cell tags [{notebook_tags.IGNORE_OUTPUT!r}, <reason>] "
+                               f"instead of the comment {match.group(0).strip()!r}")
+        try:
+            notebook_tags.ignore_reason(cell)
+        except ValueError as exc:
+            pytest.fail(f"code cell {k}: {exc}")
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=ids(EXECUTED))
+def test_machine_dependent_cells_check_their_numbers(path):
+    """What training measures is not compared digit by digit, so it must be asserted with a measured band."""
     for k, cell in enumerate(code_cells(load(path)), 1):
         text = source(cell)
-        for match in NBVAL_MARKER.finditer(text):
-            example = f"`# {match.group(1)}` alone on its line, then `# why: timings vary from run to run`"
-            assert not match.group(2).strip(), f"code cell {k}: nbval ignores a marker with text after it; write {example}"
-            following = text[match.end():].lstrip("\n").splitlines()
-            reason = following[0].strip() if following else ""
-            assert reason.startswith("# why:") and len(reason) >= 16, f"code cell {k}: give the reason: {example}"
+        reason = notebook_tags.ignore_reason(cell)
+        graded_answer = "question" in cell.get("metadata", {}).get("course", {})
+        if reason == notebook_tags.MACHINE_DEPENDENT and not graded_answer:  # a graded answer has its check() cell
+            assert "expect(" in text, f"code cell {k} is machine-dependent: check its numbers with measured.expect()"
+        if TRAINS.search(text) and cell.get("outputs"):
+            assert reason == notebook_tags.MACHINE_DEPENDENT, (
+                f"code cell {k} trains a model and prints: tag it {notebook_tags.MACHINE_DEPENDENT!r} "
+                "(see course_utils.measured)")
 
 
 @pytest.mark.parametrize("path", EXECUTED, ids=ids(EXECUTED))
