@@ -17,9 +17,11 @@ Reads ``OUT/grades.csv`` (written by ``python -m course_utils.grade``) and write
   ``ID number`` and ``Email address`` identifiers and one column per exercise);
 - ``--export gradescope``: ``OUT/gradescope/<student>/results.json`` (Gradescope's
   autograder results: the score after the penalty and one test per question);
-- ``OUT/unmatched.csv``: students in the grades without a roster entry, roster entries
-  without grades, roster entries an LMS cannot match (no id) and submission times of
-  unknown students; each kind is also one summary line on stderr. None is dropped silently.
+- ``OUT/unmatched.csv``: students in the grades without a roster entry (left out of the
+  Canvas and Moodle files, which could not match them, but listed here with their points),
+  roster entries without grades (kept in those files with empty cells), roster entries an
+  LMS cannot match (no id), submission times of unknown students and graded notebooks
+  without a submission time; each kind is also one summary line on stderr.
 
 The roster (``--roster``, needed for Canvas and Moodle) maps submission folder names to
 LMS ids, columns (only ``student`` is required; no others allowed, so typos are caught):
@@ -361,8 +363,8 @@ def gradescope_results(subs: list[Submission], visibility: str = "visible") -> d
     return result
 
 
-def match_roster(submissions, roster: dict[str, RosterEntry], times: Times, formats: list[str]) -> list[Problem]:
-    """Every student the exports cannot match, with the reason."""
+def match_roster(submissions, roster: dict[str, RosterEntry], formats: list[str]) -> list[Problem]:
+    """Every student the roster and the grades disagree on, with the reason."""
     graded = _students(submissions)
     problems = [Problem(s, "no roster entry", final_points=_num(_total(submissions, s)))
                 for s in graded if s not in roster]
@@ -372,8 +374,6 @@ def match_roster(submissions, roster: dict[str, RosterEntry], times: Times, form
             problems.append(Problem(entry.student, "no Canvas id (lms_id, sis_user_id or sis_login_id) in the roster"))
         if "moodle" in formats and not (entry.sis_user_id or entry.email):
             problems.append(Problem(entry.student, "no Moodle identifier (sis_user_id or email) in the roster"))
-    timed = sorted({s for s, _ in times} - set(graded))
-    problems += [Problem(s, "a submission time but no grades") for s in timed]
     return problems
 
 
@@ -424,7 +424,10 @@ def run(out: Path, *, formats=(), roster_path: Path | None = None, policy_path: 
         written.append("gradescope/<student>/results.json")
     changed, no_feedback = update_feedback(out, submissions)  # without a policy: removes old deadline lines
 
-    problems = match_roster(submissions, roster, times, formats) if roster is not None else []
+    problems = match_roster(submissions, roster, formats) if roster is not None else []
+    graded = set(_students(submissions))
+    problems += [Problem(s, "a submission time but no grades") for s in dict.fromkeys(s for s, _ in times)
+                 if s not in graded]
     problems += [Problem(s, "no submission time", e) for s, e in untimed]
     problems += [Problem(s, "no feedback file", e) for s, e in no_feedback]
     unmatched = out / "unmatched.csv"

@@ -148,6 +148,13 @@ def test_unknown_and_missing_students_are_reported_not_dropped(out, capsys):
     assert canvas[-1][5:] == ["", ""]
 
 
+def test_times_of_unknown_students_are_reported(out, capsys):
+    write(out.parent / "times.csv", TIMES + "zoe,2026-12-10T10:00:00Z\n")
+    assert cli(out, roster=False) == 0
+    assert "warning: a submission time but no grades (1): zoe" in capsys.readouterr().err
+    assert ["zoe", "a submission time but no grades", "", ""] in read_csv(out / "unmatched.csv")
+
+
 def test_moodle_reports_roster_entries_without_an_identifier(out, capsys):
     roster = ROSTER.replace("104,S004,erin,Sec B,", "104,,erin,Sec B,")
     write(out.parent / "roster.csv", roster)
