@@ -3,6 +3,7 @@
     python -m course_utils.gradebook OUT [--export canvas|moodle|gradescope ...]
         [--roster roster.csv] [--policy policy.toml]
         [--submitted times.csv | --submissions SUBMISSIONS] [--canvas-assignment EXERCISE=ID ...]
+        [--gradescope-visibility visible|hidden|after_due_date|after_published]
 
 Reads ``OUT/grades.csv`` (written by ``python -m course_utils.grade``) and writes
 
@@ -121,7 +122,7 @@ class Submission:
 
 @dataclass(frozen=True)
 class Problem:
-    """A student the exports could not match; one row of ``unmatched.csv``."""
+    """A student (and exercise) the exports could not match or time; one row of ``unmatched.csv``."""
 
     student: str
     problem: str
@@ -275,11 +276,11 @@ def update_feedback(out: Path, submissions) -> tuple[int, list[tuple[str, str]]]
                 missing.append((sub.student, sub.exercise))
             continue
         old = path.read_text(encoding="utf-8")
-        kept = "\n".join(l for l in old.split("\n") if not l.rstrip().endswith(FEEDBACK_MARK))
         line = feedback_line(sub)
-        new = kept.rstrip("\n") + (f"\n\n{line}\n" if line else "\n")
         if line is None and FEEDBACK_MARK not in old:
-            new = old
+            continue
+        kept = "\n".join(l for l in old.split("\n") if not l.rstrip().endswith(FEEDBACK_MARK))
+        new = kept.rstrip("\n") + (f"\n\n{line}\n" if line else "\n")
         if new != old:
             _write_atomic(path, new)
             changed += 1

@@ -1,4 +1,5 @@
 """The late policy: schema validation (one-line errors), penalty arithmetic at the boundaries, times."""
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -189,7 +190,6 @@ def test_times_from_file_mtimes(tmp_path):
     notebook.parent.mkdir()
     notebook.write_text("{}")
     stamp = datetime(2026, 12, 11, 0, 0, 1, tzinfo=UTC).timestamp()
-    import os
     os.utime(notebook, (stamp, stamp))
     assert times_from_files(tmp_path) == {("alice", "01_convolution_1d"): datetime(2026, 12, 11, 0, 0, 1, tzinfo=UTC)}
     with pytest.raises(PolicyError, match="not a folder"):

@@ -3,7 +3,7 @@ import csv
 import io
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
