@@ -48,8 +48,10 @@ from pathlib import Path
 
 from course_utils.deadlines import (Assessment, Policy, PolicyError, Times, format_duration, format_time,
                                     load_policy, load_times, time_of, times_from_files)
+from course_utils.exercises.framework import MISSING, PASS
+from course_utils.grade import CSV_HEADER
 
-GRADES_COLUMNS = ("student", "exercise", "question", "points", "max_points", "status", "message")
+GRADES_COLUMNS = tuple(CSV_HEADER)
 FINAL_COLUMNS = ("student", "exercise", "raw_points", "max_points", "submitted_at", "deadline", "late_by",
                  "late_penalty", "final_points")
 UNMATCHED_COLUMNS = ("student", "problem", "exercise", "final_points")
@@ -59,7 +61,6 @@ EXPORTS = ("canvas", "moodle", "gradescope")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 FEEDBACK_MARK = "<!-- course_utils.deadlines -->"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-PASS, MISSING = "PASS", "MISSING"
 
 
 class InputError(ValueError):
