@@ -52,14 +52,14 @@ def gaussian_kernel(size: int = 5, sigma: float = 1.0) -> np.ndarray:
 
 KERNELS: dict[str, np.ndarray] = {
     "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float),
-    # seed 003's "Avg. filter": 1/9 * ones(3, 3)
+    # the A³ TensorFlow-Keras lecture's "Avg. filter": 1/9 * ones(3, 3)
     "box": np.ones((3, 3)) / 9.0,
     "gaussian": gaussian_kernel(5, sigma=1.0),
     # identity + (identity - blur): boosts what differs from the neighbours
     "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
-    # seed 003's Laplacian (centre positive)
+    # the same lecture's Laplacian (centre positive)
     "laplacian": np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], dtype=float),
-    # seed 003's Sobel kernels, written for true convolution: they give +d/dx and +d/dy
+    # the usual Sobel kernels (as that lecture prints them), written for true convolution: they give +d/dx and +d/dy
     "sobel_x": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float),
     "sobel_y": np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], dtype=float),
 }
@@ -119,7 +119,7 @@ def filter_image(image, kernel, border: str = "replicate") -> np.ndarray:
 
 
 def sobel_gradients(image, border: str = "replicate"):
-    """Image gradients with seed 003's Sobel kernels: ``(gx, gy, magnitude, orientation)``.
+    """Image gradients with the course's Sobel kernels: ``(gx, gy, magnitude, orientation)``.
 
     ``gx`` is positive where the image gets brighter to the right, ``gy`` where it gets
     brighter downwards; ``magnitude = sqrt(gx² + gy²)`` (a unit step gives 4) and

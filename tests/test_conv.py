@@ -5,7 +5,7 @@ import scipy.signal
 
 from course_utils.conv import conv2d, convolve2d, correlate2d, correlate2d_loops, pool2d, windows2d
 
-# Seed 003: the 5x5 image and the Laplacian-like kernel of the worked example.
+# A³ TensorFlow-Keras lecture: the 5x5 image and the Laplacian-like kernel of the worked example.
 IMAGE = np.array([[5, 8, 0, 4, 8], [3, 9, 2, 9, 2], [4, 9, 2, 3, 6], [5, 4, 8, 2, 0], [5, 8, 0, 0, 8]])
 KERNEL = np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
 VALID = [[14, -12, 25], [17, -14, -7], [-14, 24, -3]]  # the slide prints -17 and 7 in the middle row
@@ -14,7 +14,7 @@ SAME = [[9, 18, -14, -1, 26], [-6, 14, -12, 25, -15], [-1, 17, -14, -7, 19], [7,
         [7, 23, -16, -10, 32]]
 STRIDE2 = [[9, -14, 26], [-1, -14, 19], [7, -16, 32]]
 
-# Seed 004: the "smiley" (7 columns; the slide prints an 8th, all-zero one) and its feature detector.
+# KBTU Lecture 6: the "smiley" (7 columns; the slide prints an 8th, all-zero one) and its feature detector.
 SMILEY = np.array([[0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 0],
                    [0, 1, 0, 0, 0, 1, 0], [0, 0, 1, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0, 0]])
 DETECTOR = np.array([[0, 0, 1], [1, 0, 0], [0, 1, 1]])

@@ -7,7 +7,7 @@ from course_utils.conv1d import MODES, convolution_matrix, convolve1d_loops
 
 @pytest.fixture
 def slide_signals():
-    """Seed 003: h[0] = 1, h[2] = -1; x[n] = 2 exp(-0.3 n) for n = 0..7."""
+    """The A³ TensorFlow-Keras lecture: h[0] = 1, h[2] = -1; x[n] = 2 exp(-0.3 n) for n = 0..7."""
     h = np.array([1.0, 0.0, -1.0])
     x = 2 * np.exp(-0.3 * np.arange(8))
     return x, h

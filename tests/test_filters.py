@@ -24,7 +24,7 @@ def step_image(direction: str, size: int = 16) -> np.ndarray:
 
 # --- kernels -------------------------------------------------------------------------------------
 
-def test_seed_003_kernels_are_the_slides():
+def test_kernels_are_the_lectures():
     np.testing.assert_array_equal(KERNELS["box"] * 9, np.ones((3, 3)))
     np.testing.assert_array_equal(KERNELS["sobel_y"], [[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
     np.testing.assert_array_equal(KERNELS["sobel_x"], [[1, 0, -1], [2, 0, -2], [1, 0, -1]])

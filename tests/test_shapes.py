@@ -27,21 +27,21 @@ def test_effective_kernel_size_bad_input(args, error):
 
 
 @pytest.mark.parametrize("kwargs, expected", [
-    (dict(input_size=28, kernel_size=3), 26),                                  # seed 004
-    (dict(input_size=32, kernel_size=5), 28),                                  # seed 001: LeNet C1
+    (dict(input_size=28, kernel_size=3), 26),                                  # KBTU Lecture 6
+    (dict(input_size=32, kernel_size=5), 28),                                  # UNSW COMP9444: LeNet C1
     (dict(input_size=14, kernel_size=5), 10),                                  # LeNet C3
     (dict(input_size=28, kernel_size=2, stride=2), 14),                        # LeNet S2 (pooling)
-    (dict(input_size=224, kernel_size=11, stride=4, padding=2), 55),           # seed 001: AlexNet conv1
+    (dict(input_size=224, kernel_size=11, stride=4, padding=2), 55),           # UNSW COMP9444: AlexNet conv1
     (dict(input_size=227, kernel_size=11, stride=4), 55),                      # the size that divides exactly
-    (dict(input_size=55, kernel_size=3, stride=2), 27),                        # seed 001: overlapping pooling
-    (dict(input_size=7, kernel_size=3, stride=2), 3),                          # seed 001: J = 7, s = 2
-    (dict(input_size=9, kernel_size=3, stride=2), 4),                          # seed 001: K = 9, s = 2
-    (dict(input_size=6, kernel_size=3), 4),                                    # seed 001: J + 1 - M
-    (dict(input_size=7, kernel_size=3), 5),                                    # seed 001: K + 1 - N
-    (dict(input_size=5, kernel_size=3, padding=1), 5),                         # seed 003: zero padding keeps 5x5
-    (dict(input_size=5, kernel_size=3, stride=2, padding=1), 3),               # seed 003: stride 2 gives 3x3
-    (dict(input_size=6, kernel_size=3), 4),                                    # seed 000: 6x6x3 -> 4x4x2
-    (dict(input_size=28, kernel_size=5, padding="same"), 28),                  # seed 003: LeNet-like with "same"
+    (dict(input_size=55, kernel_size=3, stride=2), 27),                        # UNSW COMP9444: overlapping pooling
+    (dict(input_size=7, kernel_size=3, stride=2), 3),                          # UNSW COMP9444: J = 7, s = 2
+    (dict(input_size=9, kernel_size=3, stride=2), 4),                          # UNSW COMP9444: K = 9, s = 2
+    (dict(input_size=6, kernel_size=3), 4),                                    # UNSW COMP9444: J + 1 - M
+    (dict(input_size=7, kernel_size=3), 5),                                    # UNSW COMP9444: K + 1 - N
+    (dict(input_size=5, kernel_size=3, padding=1), 5),                         # A³ TensorFlow-Keras: zero padding keeps 5x5
+    (dict(input_size=5, kernel_size=3, stride=2, padding=1), 3),               # A³ TensorFlow-Keras: stride 2 gives 3x3
+    (dict(input_size=6, kernel_size=3), 4),                                    # TDTU intro: 6x6x3 -> 4x4x2
+    (dict(input_size=28, kernel_size=5, padding="same"), 28),                  # A³ TensorFlow-Keras: LeNet-like with "same"
     (dict(input_size=5, kernel_size=3, stride=2, padding="same"), 3),
     (dict(input_size=7, kernel_size=3, dilation=2), 3),
     (dict(input_size=7, kernel_size=3, padding="valid"), 5),
@@ -147,7 +147,7 @@ def test_same_padding_bad_input(args, error):
 # --- receptive field -------------------------------------------------------------------------------
 
 def test_receptive_field_examples():
-    # seed 002: two 3x3 convolutions with stride 2 -> r = 7 (and a jump of 4)
+    # MINES ParisTech: two 3x3 convolutions with stride 2 -> r = 7 (and a jump of 4)
     assert receptive_field([(3, 2), (3, 2)]) == [(3, 2), (7, 4)]
     # LeNet-5 conv/pool stack
     assert receptive_field([(5, 1), (2, 2), (5, 1), (2, 2)]) == [(5, 1), (6, 2), (14, 2), (16, 4)]
@@ -175,11 +175,11 @@ def test_receptive_field_bad_input(layers, error, message):
 # --- parameter counts ---------------------------------------------------------------------------------
 
 def test_conv_params_slide_examples():
-    assert conv_params(5, in_channels=1, filters=6) == 156            # seed 001: LeNet C1, 6 x 26
-    assert conv_params(5, in_channels=6, filters=16) == 2416          # seed 003 summary: conv2d_2
-    assert conv_params(1, in_channels=16, filters=120) == 2040        # seed 003 summary: the 1x1 conv2d_3
-    assert conv_params(5, in_channels=3, filters=100) == 7600         # seed 003: (3 x 5 x 5 + 1) x 100
-    assert conv_params(3, in_channels=3, filters=1) == 28             # seed 001: 1 + L M N with L = 3
+    assert conv_params(5, in_channels=1, filters=6) == 156            # UNSW COMP9444: LeNet C1, 6 x 26
+    assert conv_params(5, in_channels=6, filters=16) == 2416          # A³ TensorFlow-Keras summary: conv2d_2
+    assert conv_params(1, in_channels=16, filters=120) == 2040        # A³ TensorFlow-Keras summary: the 1x1 conv2d_3
+    assert conv_params(5, in_channels=3, filters=100) == 7600         # A³ TensorFlow-Keras: (3 x 5 x 5 + 1) x 100
+    assert conv_params(3, in_channels=3, filters=1) == 28             # UNSW COMP9444: 1 + L M N with L = 3
     assert conv_params(11, 3, 96) == 34944                            # AlexNet conv1 (one tower, no groups)
     assert conv_params((3, 5), 2, 4, bias=False) == 3 * 5 * 2 * 4
     assert conv_params(3, 128, 128, groups=32) == (9 * 4 + 1) * 128
@@ -210,11 +210,11 @@ def test_conv_params_bad_input(args, kwargs, error, message):
 
 def test_dense_params_slide_examples():
     assert dense_params(400, 120) == 48120                           # LeNet F5
-    assert dense_params(3000, 84) == 252084                          # seed 003 summary: dense_1
-    assert dense_params(84, 10) == 850                               # seed 003 summary: dense_2
-    assert dense_params(3 * 512 * 512, 100) == 78643300              # seed 003: the MLP comparison
+    assert dense_params(3000, 84) == 252084                          # A³ TensorFlow-Keras summary: dense_1
+    assert dense_params(84, 10) == 850                               # A³ TensorFlow-Keras summary: dense_2
+    assert dense_params(3 * 512 * 512, 100) == 78643300              # A³ TensorFlow-Keras: the MLP comparison
     assert dense_params(10, 5, bias=False) == 50
-    # seed 003's LeNet-like summary: 257,546 parameters in all
+    # A³ TensorFlow-Keras's LeNet-like summary: 257,546 parameters in all
     total = (conv_params(5, 1, 6) + conv_params(5, 6, 16) + conv_params(1, 16, 120)
              + dense_params(5 * 5 * 120, 84) + dense_params(84, 10))
     assert total == 257546
@@ -229,10 +229,10 @@ def test_dense_params_bad_input(args):
 # --- compute and memory --------------------------------------------------------------------------------
 
 def test_conv_macs():
-    assert conv_macs((28, 28), 3, 192, 32) == 43352064                      # seed 002: Inception 3x3, ~43 M
+    assert conv_macs((28, 28), 3, 192, 32) == 43352064                      # MINES ParisTech: Inception 3x3, ~43 M
     macs = conv_macs((28, 28), 5, 1, 6)
     assert macs == 117600
-    assert macs + 28 * 28 * 6 == 122304                                     # seed 001: LeNet C1 "connections" add the bias
+    assert macs + 28 * 28 * 6 == 122304                                     # UNSW COMP9444: LeNet C1 "connections" add the bias
     assert conv_macs((4, 5), (3, 3), 3, 1) == 4 * 5 * 27
     assert conv_macs((10, 10), 3, 8, 8, groups=8) == 10 * 10 * 8 * 9        # depthwise
 

@@ -1,6 +1,6 @@
 """Exercise 03 · Sobel edges: gradients, magnitude and orientation, an edge map, kernel sums.
 
-The Sobel kernels are the slides' (seed lecture 003), written for *true convolution*, with
+The Sobel kernels are the lecture's (A³ TensorFlow-Keras), written for *true convolution*, with
 the image's border replicated so that the frame is not an edge. Every reference comes from
 :mod:`course_utils.filters` (tested): :func:`~course_utils.filters.sobel_gradients`,
 :func:`~course_utils.filters.magnitude_orientation`, :func:`~course_utils.filters.edge_map`
