@@ -14,12 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "notebooks" / "sources_and_errata.md"
 INTERNAL_NAME = re.compile(r"\bseeds?[\s_-]*(#\s*)?\d{3}\b|\bseed[\s_-]+(lecture|deck|slide)s?\b", re.IGNORECASE)
 
-# Files that still use the internal wording and are being fixed separately. Remove a file
-# from this set once it is fixed: the test then fails if the wording comes back.
-PENDING_SEED_WORDING = {
-    "notebooks/09_classic_architectures.ipynb",
-}
-
 # The five decks, by the short titles the course uses.
 THIS_FILE = Path(__file__).resolve()   # quotes the wording on purpose, to test the pattern
 
@@ -46,15 +40,7 @@ def offending_lines(path):
 
 @pytest.mark.parametrize("path", [p for p in checked_files() if p != THIS_FILE], ids=rel)
 def test_no_internal_deck_names(path):
-    if rel(path) in PENDING_SEED_WORDING:
-        pytest.skip("listed in PENDING_SEED_WORDING")
     assert not offending_lines(path), f"{rel(path)} says 'seed NNN' / 'seed lecture': cite the deck by its title"
-
-
-def test_pending_files_still_need_fixing():
-    # A fixed file must leave the allow-list, so that the check above covers it again.
-    for name in PENDING_SEED_WORDING:
-        assert offending_lines(ROOT / name), f"{name} is fixed: remove it from PENDING_SEED_WORDING"
 
 
 def test_pattern_spares_random_seeds():
