@@ -300,7 +300,7 @@ class FrameReader:
     bad header or more than ``MAX_STREAM_BYTES`` in all stops collecting (``problem``).
 
     >>> r = FrameReader()
-    >>> r.feed(b"2\\n{}7\\n{\\"a\\": 1}")
+    >>> r.feed(b"2\\n{}8\\n{\\"a\\": 1}")
     >>> r.last, r.problem
     (b'{"a": 1}', '')
     >>> r.feed(b"x\\n")
