@@ -152,7 +152,7 @@ def instructor_cells(exercise, solutions_dir: Path = SOLUTIONS) -> list[dict]:
 
 def hidden_seed(secret: str, student: str, exercise: str, qid: str) -> int:
     """Per student and question, so answers cannot be copied from a neighbour's hidden tests."""
-    digest = hashlib.sha256(f"{secret}\x00{student}\x00{exercise}\x00{qid}".encode()).digest()
+    digest = hashlib.sha256(f"{secret}\x00{student}\x00{exercise}\x00{qid}".encode("utf-8", "surrogateescape")).digest()
     return int.from_bytes(digest[:8], "little")
 
 
@@ -371,9 +371,10 @@ def grader_fingerprint(exercise, limits: sandbox.Limits, secret: str, solutions_
     """
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    files = sorted(package.rglob("*.py")) + sorted(Path(solutions_dir).glob("*.ipynb"))
-    for path in files:
-        h.update(str(path.relative_to(package.parent) if path.is_relative_to(package.parent) else path.name).encode())
+    files = [(p.relative_to(package).as_posix(), p) for p in sorted(package.rglob("*.py"))]
+    files += [(f"solutions/{p.name}", p) for p in sorted(Path(solutions_dir).glob("*.ipynb"))]
+    for label, path in files:
+        h.update(label.encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
     h.update(repr((exercise.notebook, float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars,
                    float(limits.wall_s), limits.file_mb, limits.open_files, limits.disk_mb, limits.nproc)).encode())

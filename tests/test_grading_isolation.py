@@ -51,6 +51,12 @@ def oracle(attack: str) -> str:
             + textwrap.indent(Q1_OK, "    ") + "\nelse:\n    y = None\n")
 
 
+def reached_host(attack: str) -> str:
+    """A write attack wins only if it also sees the host (the test's folders live under /tmp,
+    and the child's own /tmp, inside its scratch, is writable: a write there is no escape)."""
+    return attack.replace("won = True", f"import os\nwon = os.path.exists({str(SOLUTION_NB)!r})")
+
+
 def attacks(base: Path) -> dict:
     subs, out, victim = base / "subs", base / "out", base / "victim"
     peer = subs / "aaa_honest" / f"{EX}.ipynb"
@@ -81,16 +87,16 @@ def attacks(base: Path) -> dict:
                                f"            won |= {str(base)!r} in os.readlink(f'/proc/{{p}}/fd/{{fd}}')\n"
                                "    except OSError:\n        pass"),
         # --- writing outside: victims, other submissions, OUT's records ---------------------------
-        "write_victim": oracle(f"open({str(victim / 'keep.txt')!r}, 'w').write('pwned')\nwon = True"),
-        "write_peer_notebook": oracle(f"open({str(peer)!r}, 'w').write('{{}}')\nwon = True"),
-        "write_forged_record": oracle(f"import os\nos.makedirs({str(out / 'results' / 'zzz_honest')!r}, exist_ok=True)\n"
+        "write_victim": oracle(reached_host(f"open({str(victim / 'keep.txt')!r}, 'w').write('pwned')\nwon = True")),
+        "write_peer_notebook": oracle(reached_host(f"open({str(peer)!r}, 'w').write('{{}}')\nwon = True")),
+        "write_forged_record": oracle(reached_host(f"import os\nos.makedirs({str(out / 'results' / 'zzz_honest')!r}, exist_ok=True)\n"
                                       f"open({str(out / 'results' / 'zzz_honest' / (EX + '.json'))!r}, 'w').write('{{}}')\n"
-                                      "won = True"),
-        "write_next_to_out": oracle(f"open({str(base / 'pwned.txt')!r}, 'w').write('x')\nwon = True"),
-        "write_chmod_victim": oracle(f"import os\nos.chmod({str(victim)!r}, 0o777)\nwon = True"),
-        "write_sqlite_attach": oracle(f"import sqlite3\nc = sqlite3.connect(':memory:')\n"
+                                      "won = True")),
+        "write_next_to_out": oracle(reached_host(f"open({str(base / 'pwned.txt')!r}, 'w').write('x')\nwon = True")),
+        "write_chmod_victim": oracle(reached_host(f"import os\nos.chmod({str(victim)!r}, 0o777)\nwon = True")),
+        "write_sqlite_attach": oracle(reached_host(f"import sqlite3\nc = sqlite3.connect(':memory:')\n"
                                       f"c.execute(\"ATTACH DATABASE '{victim / 'pwn.db'}' AS p\")\n"
-                                      "c.execute('CREATE TABLE p.t (x)')\nc.commit()\nwon = True"),
+                                      "c.execute('CREATE TABLE p.t (x)')\nc.commit()\nwon = True")),
         "write_scratch_parent": oracle("import os\nopen(os.path.join(os.path.dirname(os.getcwd()), 'pwned'), 'w')"
                                        ".write('x')\nwon = os.path.dirname(os.getcwd()) != '/'"),
         # --- collusion: a writer leaves answers, readers graded later look for them ---------------
@@ -106,7 +112,7 @@ def attacks(base: Path) -> dict:
                                    "    threading.Thread(target=serve, args=(s,), daemon=True).start()\n"
                                    "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
                                    "for i in range(30):\n    try:\n        u.sendto(ans.encode(), ('127.0.0.1', 47114))\n"
-                                   "    except OSError:\n        pass\n    time.sleep(0.1)"),
+                                   "    except OSError:\n        pass\n    time.sleep(0.1)\nwon = True"),
         **{f"collude_read_{where}": oracle(f"won = open({path!r}).read().startswith('ANSWER:')")
            for where, path in (("shm", "/dev/shm/answers.txt"), ("tmp", "/tmp/answers.txt"),
                                ("var_tmp", "/var/tmp/answers.txt"), ("run", "/run/answers.txt"))},
@@ -144,19 +150,19 @@ def attacks(base: Path) -> dict:
                                    "won = total > 600 * 2**20"),
         "res_fill_shm": oracle("total = 0\nwith open('/dev/shm/big', 'wb') as f:\n    for _ in range(200):\n"
                                "        f.write(b'0' * 2**20)\n        total += 2**20\nwon = total > 100 * 2**20"),
-        "res_memory": oracle("a = bytearray(8 * 2**30)\nwon = True"),
+        "res_memory": "y = bytearray(8 * 2**30)",
         "res_cpu_loop": "while True:\n    pass",
         "res_huge_message": "raise ValueError('=A' * 500_000)",
         # --- forged results on the results pipe ---------------------------------------------------------
-        "forge_huge_frame": "import os\nos.write(3, b'%d\\n' % (31 * 2**20))\nchunk = b' ' * 2**20\n"
-                            "for _ in range(31):\n    os.write(3, chunk)\ny = None",
+        "forge_huge_frame": "import os\nos.write(int(__import__('sys').argv[2]), b'%d\\n' % (31 * 2**20))\nchunk = b' ' * 2**20\n"
+                            "for _ in range(31):\n    os.write(int(__import__('sys').argv[2]), chunk)\ny = None",
         "forge_bad_schema": "import os, json\nd = json.dumps({'done': {'ex01.q1': {'outcome': 'ok', 'line': 10**30}}, "
-                            "'finished': True, 'evil': 1}).encode()\nos.write(3, b'%d\\n' % len(d) + d)\nos._exit(0)",
+                            "'finished': True, 'evil': 1}).encode()\nos.write(int(__import__('sys').argv[2]), b'%d\\n' % len(d) + d)\nos._exit(0)",
         "forge_big_int": "import os, json\nd = json.dumps({'done': {q: {'outcome': 'ok', 'values': "
                          "{'y': {'type': 'int', 'value': 10**40}}} for q in ('ex01.q1', 'ex01.q2', 'ex01.q3')}, "
-                         "'finished': True}).encode()\nos.write(3, b'%d\\n' % len(d) + d)\nos._exit(0)",
-        "forge_garbage": "import os\nos.write(3, b'garbage\\n' * 1000)\ny = None",
-        "forge_close_pipe": "import os\nos.close(3)\ny = None",
+                         "'finished': True}).encode()\nos.write(int(__import__('sys').argv[2]), b'%d\\n' % len(d) + d)\nos._exit(0)",
+        "forge_garbage": "import os\nos.write(int(__import__('sys').argv[2]), b'garbage\\n' * 1000)\ny = None",
+        "forge_close_pipe": "import os\nos.close(int(__import__('sys').argv[2]))\ny = None",
         # --- exits from a student's function ------------------------------------------------------------
         "exit_in_function": None,   # built below: q3 raises SystemExit, the rest is right
         "interrupt_in_function": None,
@@ -183,7 +189,7 @@ def write_special(subs: Path, base: Path) -> dict:
     os.mkfifo(folder("nb_fifo"))
     folder("nb_minor_true").write_text(json.dumps({**json.loads(notebook()), "nbformat_minor": True}))
     folder("nb_huge_int").write_text(notebook().replace('"metadata": {', '"metadata": {"n": ' + "9" * 5000 + ", ", 1))
-    for name in ("=HYPERLINK(\"http://evil\")", "+cmd", "-2+3", "@SUM(A1)", BAD_NAME):
+    for name in ("=HYPERLINK(\"evil\")", "+cmd", "-2+3", "@SUM(A1)", BAD_NAME):
         folder(name).write_text(notebook())
     return special
 
@@ -335,8 +341,13 @@ def test_forged_results_hurt_only_the_forger(graded, student):
 
 
 def test_forged_results_are_rejected_with_a_reason(graded):
-    assert "unexpected key" in message(graded, "forge_bad_schema") or "bad line" in message(graded, "forge_bad_schema")
-    assert status(graded, "forge_big_int", "ex01.q2") != "PASS"
+    for student in ("forge_bad_schema", "forge_big_int", "forge_huge_frame", "forge_garbage"):
+        assert status(graded, student) == "CRASH", student
+        assert "cannot accept" in message(graded, student), message(graded, student)
+        # the forger's own later answers are graded in a fresh run without the forging cell
+        assert status(graded, student, "ex01.q2") == "PASS", student
+    assert "results: unexpected key(s) evil" in message(graded, "forge_bad_schema")
+    assert "larger than 8 MB" in message(graded, "forge_huge_frame")
 
 
 @pytest.mark.parametrize("student", ["exit_in_function", "interrupt_in_function"])
@@ -361,7 +372,7 @@ def test_hostile_files_are_invalid_and_the_batch_goes_on(graded, student, reason
 
 
 def test_formula_names_are_neutralised_in_both_csvs(graded):
-    for name in ("=HYPERLINK(\"http://evil\")", "+cmd", "-2+3", "@SUM(A1)"):
+    for name in ("=HYPERLINK(\"evil\")", "+cmd", "-2+3", "@SUM(A1)"):
         assert status(graded, "'" + name) == "PASS"
     with open(graded["out"] / "gradebook.csv", newline="", encoding="utf-8") as f:
         firsts = [row[0] for row in csv.reader(f)]
