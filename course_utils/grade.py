@@ -649,7 +649,7 @@ def main(argv=None) -> int:
     parser.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
     parser.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--keep-scratch", action="store_true", help="keep each run's scratch folder (debugging)")
+    parser.add_argument("--keep-scratch", action="store_true", help="keep each run's grader files: job, stdout, stderr (debugging)")
     parser.add_argument("--no-isolation", action="store_true",
                         help="UNSAFE: run notebooks without bubblewrap's namespaces (only for notebooks you trust)")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS,

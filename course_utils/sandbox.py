@@ -58,6 +58,7 @@ MAX_STREAM_BYTES = 256 * 2**20       # everything read from the results pipe in 
 INSIDE_SCRATCH = "/scratch"
 INSIDE_CHILD = "/grader/sandbox_child.py"
 HOOK_SWITCH = "COURSE_GRADING_AUDIT_HOOK"  # read by the parent only
+MIN_BWRAP = (0, 8)
 INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap)"
 
 
@@ -189,8 +190,21 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap", path=os.environ.get("PATH", "") + os.pathsep + "/usr/bin:/bin")
 
 
+def _bwrap_version(path: str) -> tuple[int, ...] | None:
+    try:
+        text = subprocess.run([path, "--version"], capture_output=True, timeout=10, text=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    numbers = text.strip().rpartition(" ")[2].split(".")
+    return tuple(int(n) for n in numbers if n.isdigit()) or None
+
+
 @functools.lru_cache(maxsize=None)
 def _probe_bwrap(path: str) -> str | None:
+    version = _bwrap_version(path)
+    if version is not None and version < MIN_BWRAP:
+        return (f"bubblewrap {'.'.join(map(str, version))} ({path}) is too old: 0.8 or newer is needed "
+                "(--disable-userns, --size); install a newer bubblewrap")
     cmd = [path, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--disable-userns",
            *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--", "/bin/true"]
     try:
