@@ -448,3 +448,54 @@ def test_no_isolation_is_explicit_and_grades(tmp_path, monkeypatch):
     assert grade.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--quiet", "--no-isolation"]) == 0
     rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open(encoding="utf-8")))
     assert [r["status"] for r in rows] == ["PASS"] * 5
+
+
+def test_the_sandbox_seen_from_inside(monkeypatch):
+    """What a child sees and may do under bubblewrap, with the audit hook off."""
+    probe = textwrap.dedent('''
+        import errno, os
+        def attempt(f):
+            try:
+                return ("ok", f())
+            except OSError as exc:
+                return (errno.errorcode.get(exc.errno, "?"), None)
+        def fill():
+            total = 0
+            for i in range(20):
+                with open(f"fill{i}", "wb") as f:
+                    for _ in range(31):
+                        f.write(b"0" * 2**20)
+                        total += 2**20
+            return total
+        report = {
+            "root": sorted(os.listdir("/")),
+            "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+            "fork": attempt(os.fork)[0],
+            "write_usr": attempt(lambda: open("/usr/pwned", "w"))[0],
+            "write_root": attempt(lambda: open("/pwned", "w"))[0],
+            "env_secret": "COURSE_GRADING_SECRET" in open("/proc/1/environ").read(),
+            "fill": attempt(fill)[0],
+            "descriptors": sorted(os.listdir("/proc/self/fd")),
+            "repo_visible": os.path.exists(REPO),
+            "solutions_visible": os.path.exists(SOLUTIONS),
+        }
+        report = repr(report)
+    ''')
+    probe = f"REPO = {str(ROOT / 'course_utils')!r}\nSOLUTIONS = {str(SOLUTION_NB)!r}\n" + probe
+    job = {"cells": [{"question": "t.q", "source": probe}], "probes": {"t.q": {"kind": "value", "names": ["report"]}},
+           "args": {}}
+    monkeypatch.setenv(sandbox.HOOK_SWITCH, "0")
+    monkeypatch.setenv("COURSE_GRADING_SECRET", SECRET)
+    run = sandbox.run_child(job, {}, sandbox.Limits(timeout_s=20, disk_mb=64))
+    assert run.ended == "finished", run.detail
+    import ast
+
+    report = ast.literal_eval(run.results["done"]["t.q"]["values"]["report"]["value"])
+    assert "scratch" in report["root"] and "home" not in report["root"] and "var" not in report["root"]
+    assert report["repo_visible"] is False and report["solutions_visible"] is False
+    assert report["pids"] == ["1", "2"]                 # bwrap's init and the child: nothing of the grader
+    assert report["fork"] == "EPERM"                    # seccomp: no new processes, root or not
+    assert report["write_usr"] == "EROFS" and report["write_root"] == "EROFS"
+    assert report["env_secret"] is False
+    assert report["fill"] == "ENOSPC"                   # 64 MB tmpfs: the cap is on the folder, not per file
+    assert len(report["descriptors"]) == 5              # 0-2, the results pipe, listdir's own: no job/input descriptors
