@@ -305,6 +305,7 @@ def test_no_process_outlives_the_batch(graded):
         except OSError:
             continue
         assert b"sandbox_child.py" not in cmdline or str(os.getpid()).encode() in cmdline, cmdline[:200]
+    honest_intact(graded)
 
 
 @pytest.mark.parametrize("student, expected", [("res_fill_scratch", None), ("res_fill_shm", None),
@@ -348,6 +349,7 @@ def test_forged_results_are_rejected_with_a_reason(graded):
         assert status(graded, student, "ex01.q2") == "PASS", student
     assert "results: unexpected key(s) evil" in message(graded, "forge_bad_schema")
     assert "larger than 8 MB" in message(graded, "forge_huge_frame")
+    honest_intact(graded)
 
 
 @pytest.mark.parametrize("student", ["exit_in_function", "interrupt_in_function"])
@@ -387,6 +389,7 @@ def test_any_folder_name_gets_rows(graded):
     for qid in QIDS:
         assert status(graded, shown, qid) == "PASS"
     assert (graded["out"] / "feedback" / grade.output_name(BAD_NAME) / f"{EX}.md").exists()
+    honest_intact(graded)
 
 
 def test_records_are_authenticated_and_a_forged_one_is_regraded(graded, tmp_path):
