@@ -2,6 +2,7 @@
 
     python benchmarks/bench_grading.py                   # 30 students x 2 exercises = 60 notebooks
     python benchmarks/bench_grading.py --students 10 --timeout 5
+    python benchmarks/bench_grading.py --isolation-cost   # bubblewrap on vs --no-isolation, serial
 
 A synthetic class (:mod:`course_utils.exercises.synthetic`: solutions, untouched
 notebooks, wrong answers, missing and broken files, and four adversarial notebooks, one
@@ -30,19 +31,33 @@ from course_utils.exercises.synthetic import make_class  # noqa: E402
 NBGRADER_SECONDS_PER_NOTEBOOK = 31 / 11
 
 
-def grade_once(submissions: Path, out: Path, jobs: int, timeout: float) -> float:
+def grade_once(submissions: Path, out: Path, jobs: int, timeout: float, isolate: bool = True) -> float:
     """Wall-clock seconds of one ``python -m course_utils.grade`` run (a fresh output folder)."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "course_utils.grade", str(submissions), "--out", str(out),
-                    "--jobs", str(jobs), "--timeout", str(timeout), "--quiet"],
+                    "--jobs", str(jobs), "--timeout", str(timeout), "--quiet"] + ([] if isolate else ["--no-isolation"]),
                    check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def isolation_cost(submissions: Path, tmp: Path, notebooks: int, timeout: float, rounds: int) -> None:
+    """Serial runs, alternating bubblewrap and ``--no-isolation``; the difference per submission."""
+    times = {True: [], False: []}
+    for i in range(rounds):
+        for isolate in (False, True):
+            times[isolate].append(grade_once(submissions, tmp / f"iso{isolate}{i}", 1, timeout, isolate))
+    best = {k: min(v) / notebooks for k, v in times.items()}
+    print(f"isolation: bubblewrap {best[True]:.3f} s per submission, --no-isolation {best[False]:.3f} s "
+          f"(best of {rounds}): cost {1000 * (best[True] - best[False]):+.0f} ms per submission")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per notebook run")
+    parser.add_argument("--isolation-cost", action="store_true",
+                        help="only compare bubblewrap with --no-isolation (serial, best of --rounds)")
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
@@ -53,6 +68,9 @@ def main(argv=None) -> int:
               f"timeout {args.timeout:g} s")
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}")
+        if args.isolation_cost:
+            isolation_cost(tmp / "submissions", tmp, notebooks, args.timeout, args.rounds)
+            return 0
         results = {}
         for jobs in (1, 2):
             seconds = grade_once(tmp / "submissions", tmp / f"out{jobs}", jobs, args.timeout)

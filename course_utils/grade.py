@@ -25,9 +25,15 @@ import argparse
 import concurrent.futures
 import csv
 import hashlib
+import hmac
+import html
+import importlib.metadata
 import io
 import json
 import os
+import platform
+import re
+import stat
 import sys
 import threading
 import time
@@ -38,19 +44,85 @@ import numpy as np
 from course_utils import sandbox
 from course_utils.exercises import all_exercises
 from course_utils.exercises.framework import CRASH, INVALID, MEMORY, MISSING, STATUSES, TIMEOUT, Result
-from course_utils.exercises.submission import InvalidNotebook, graded_cells, read_notebook
+from course_utils.exercises.submission import MAX_NOTEBOOK_BYTES, InvalidNotebook, graded_cells, read_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "exercises" / "solutions"
 CSV_HEADER = ["student", "exercise", "question", "points", "max_points", "status", "message"]
 MAX_RESTARTS = 2
-GRADER_FILES = ("grade.py", "sandbox.py", "sandbox_child.py", "exercises/framework.py", "exercises/submission.py",
-                "exercises/layer_checks.py")
+KEY_FILE = ".grading-key"           # in OUT, mode 0600: authenticates the records in OUT/results
+MAX_MESSAGE = 500                    # characters of a message in grades.csv / feedback
+MAX_RECORD_BYTES = 4 * 2**20
+VERSIONED = ("numpy", "keras", "tensorflow", "tensorflow-cpu", "nbformat", "fastjsonschema")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,100}")
 
 
 # --------------------------------------------------------------------------------------
 # One submission
 # --------------------------------------------------------------------------------------
+
+
+def display_name(name: str) -> str:
+    """A student folder name as text for the outputs, whatever bytes it holds.
+
+    >>> display_name("ana")
+    'ana'
+    >>> display_name(os.fsdecode(b"b\\xffo\\nb"))
+    'b\\\\xffo\\\\x0ab'
+    """
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:200]
+
+
+def output_name(name: str) -> str:
+    """A file name for the student's folders in OUT: the name itself when it is plain, else a
+    readable part plus a hash (two different folders never share one).
+
+    >>> output_name("ana"), output_name("../x")
+    ('ana', 'x-d6b96a97')
+    """
+    if _SAFE_NAME.fullmatch(name) and not name.endswith((".", " ")):
+        return name
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", display_name(name)).strip("._")[:40] or "student"
+    return f"{readable}-{hashlib.sha256(os.fsencode(name)).hexdigest()[:8]}"
+
+
+def submission_problem(path: Path) -> str | None:
+    """Why a submitted path cannot be graded (a link, not a regular file, too large), or None.
+
+    Checked with ``lstat``: a symbolic link is never followed (it could point at the
+    solutions, another student's work or ``/proc/self/mem``).
+    """
+    for part in (path.parent, path):
+        try:
+            info = os.lstat(part)
+        except OSError:
+            return None if part == path else "the student folder cannot be read"
+        if stat.S_ISLNK(info.st_mode):
+            what = "student folder" if part == path.parent else "notebook"
+            return f"the {what} is a symbolic link; submit the file itself"
+    if not stat.S_ISREG(info.st_mode):
+        return "the notebook is not a regular file"
+    if info.st_size > MAX_NOTEBOOK_BYTES:
+        return (f"the file is {info.st_size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
+                "(clear the outputs and save again)")
+    return None
+
+
+def read_submission(path: Path) -> bytes | None:
+    """The notebook's bytes, opened without following links or blocking on a FIFO; None if absent."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_NOTEBOOK_BYTES:
+            raise OSError("not a regular file of an allowed size")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_NOTEBOOK_BYTES + 1)
+    finally:
+        os.close(fd)
 
 
 def instructor_cells(exercise, solutions_dir: Path = SOLUTIONS) -> list[dict]:
@@ -80,7 +152,7 @@ def instructor_cells(exercise, solutions_dir: Path = SOLUTIONS) -> list[dict]:
 
 def hidden_seed(secret: str, student: str, exercise: str, qid: str) -> int:
     """Per student and question, so answers cannot be copied from a neighbour's hidden tests."""
-    digest = hashlib.sha256(f"{secret}\x00{student}\x00{exercise}\x00{qid}".encode()).digest()
+    digest = hashlib.sha256(f"{secret}\x00{student}\x00{exercise}\x00{qid}".encode("utf-8", "surrogateescape")).digest()
     return int.from_bytes(digest[:8], "little")
 
 
@@ -90,25 +162,39 @@ def _status_result(question, status, message) -> Result:
 
 def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.Limits, *, secret: str = "",
                      deny_read=(), solutions_dir: Path = SOLUTIONS, max_restarts: int = MAX_RESTARTS,
-                     keep_scratch: bool = False) -> dict:
-    """Grade one student's notebook for one exercise; returns the JSON-able record."""
-    record = {"student": student, "exercise": exercise.notebook, "notes": [], "rows": []}
+                     keep_scratch: bool = False, isolate: bool = True) -> dict:
+    """Grade one student's notebook for one exercise; returns the JSON-able record.
+
+    ``student`` is the folder name (any bytes, as :func:`os.fsdecode` gives them); the
+    record holds its :func:`display_name`.
+    """
+    record = {"student": display_name(student), "exercise": exercise.notebook, "notes": [], "rows": []}
     questions = exercise.questions
 
     def finish(results: dict[str, Result]):
         record["rows"] = [{"question": q.id, "points": results[q.id].points, "max_points": q.points,
-                           "status": results[q.id].status, "message": results[q.id].message} for q in questions]
+                           "status": results[q.id].status, "message": one_line(results[q.id].message)}
+                          for q in questions]
+        record["notes"] = [one_line(note) for note in record["notes"][:50]]
         record["points"] = round(sum(r["points"] for r in record["rows"]), 4)
         record["max_points"] = exercise.max_points
         return record
 
-    if path is None or not path.exists():
+    problem = submission_problem(path) if path is not None else None
+    if problem:
+        record["notes"].append(problem)
+        return finish({q.id: _status_result(q, INVALID, problem) for q in questions})
+    if path is None or not os.path.lexists(path):
         return finish({q.id: _status_result(q, MISSING, "no notebook submitted") for q in questions})
     try:
         nb = read_notebook(path)
     except InvalidNotebook as exc:
         record["notes"].append(str(exc))
         return finish({q.id: _status_result(q, INVALID, str(exc)) for q in questions})
+    except Exception as exc:  # anything else the file's content provokes: this notebook only
+        why = f"the file is not a notebook the grader can read ({type(exc).__name__})"
+        record["notes"].append(why)
+        return finish({q.id: _status_result(q, INVALID, why) for q in questions})
 
     graded = graded_cells(nb, [q.id for q in questions])
     record["notes"].extend(graded.notes)
@@ -146,7 +232,7 @@ def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.
     truncated = False
     for attempt in range(max_restarts + 1):
         job["skip"] = sorted(skip)
-        run = sandbox.run_child(job, arrays, limits, deny_read=deny_read, keep_scratch=keep_scratch)
+        run = sandbox.run_child(job, arrays, limits, deny_read=deny_read, keep_scratch=keep_scratch, isolate=isolate)
         truncated |= run.stdout_bytes > limits.output_chars
         results = run.results or {}
         done = results.get("done", {}) if isinstance(results.get("done"), dict) else {}
@@ -164,7 +250,7 @@ def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.
         culprit = running if running in pending else pending[0]
         outcomes[culprit] = {"outcome": run.ended, "detail": run.detail}
         skip.add(culprit)
-        if run.ended == "crash" and "grader child failed" in run.detail:
+        if run.ended == "bootstrap":
             break
     for error in context_errors:
         if isinstance(error, dict):
@@ -180,7 +266,9 @@ def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.
             results[q.id] = _status_result(q, MISSING, graded.missing[q.id])
             continue
         outcome = outcomes.get(q.id)
-        if outcome is None:
+        if run.ended == "bootstrap" and outcome is None:
+            results[q.id] = _status_result(q, CRASH, f"not graded: {run.detail}")
+        elif outcome is None:
             detail = stopped.get("detail", "") if stopped else "no result"
             status = {"timeout": TIMEOUT, "memory": MEMORY}.get(stopped.get("outcome") if stopped else "", CRASH)
             results[q.id] = _status_result(q, status, f"not graded: the notebook run stopped before this question ({detail})")
@@ -191,23 +279,26 @@ def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.
             results[q.id] = _status_result(q, CRASH, f"{outcome.get('detail')} while running this question; the "
                                                      "other questions were graded without it")
         else:
-            results[q.id] = q.judge_outcome(outcome, trusted_args[q.id], hidden=True)
+            try:
+                results[q.id] = q.judge_outcome(outcome, trusted_args[q.id], hidden=True)
+            except Exception as exc:  # whatever the answer provokes in a judge stays with this question
+                results[q.id] = _status_result(q, CRASH, f"the grader could not judge this answer "
+                                                         f"({type(exc).__name__}); your instructor will look at it")
     return finish(results)
 
 
 def feedback_markdown(record: dict, exercise) -> str:
     """The feedback file handed back to the student (no hidden inputs in it)."""
     lines = [f"# {exercise.title}: feedback", "",
-             f"Student: **{record['student']}** · notebook `{exercise.notebook}.ipynb` · "
+             f"Student: **{markdown_text(record['student'])}** · notebook `{exercise.notebook}.ipynb` · "
              f"**{_num(record['points'])} / {_num(record['max_points'])} points**", "",
              "| Question | Points | Status | Feedback |", "| --- | --- | --- | --- |"]
     for row in record["rows"]:
         title = exercise.question(row["question"]).title
-        message = row["message"].replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {row['question']}: {title} | {_num(row['points'])} / {_num(row['max_points'])} | "
-                     f"{row['status']} | {message} |")
+                     f"{row['status']} | {markdown_text(row['message'])} |")
     if record["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {note}" for note in record["notes"]]
+        lines += ["", "## Notes", ""] + [f"- {markdown_text(note)}" for note in record["notes"]]
     lines += ["", "Run `q.check(...)` in your notebook for instant feedback on each question; "
               "`q.hint()` gives hints.", ""]
     return "\n".join(lines)
@@ -217,33 +308,151 @@ def _num(value) -> str:
     return f"{value:g}"
 
 
+def one_line(text, limit: int = MAX_MESSAGE) -> str:
+    """Any text as one line of at most ``limit`` characters (``\\r``, ``\\n`` and other
+    control characters become spaces).
+
+    >>> one_line("a\\r\\nb\\rc\\x00d")
+    'a b c d'
+    """
+    text = "".join(c if c.isprintable() else " " for c in str(text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def markdown_text(text) -> str:
+    """Text that renders as itself in Markdown: HTML escaped, Markdown's active characters
+    backslash-escaped, on one line.
+
+    >>> markdown_text("<img src=x onerror=alert(1)> *[link](http://x)*")
+    '&lt;img src=x onerror=alert\\\\(1\\\\)&gt; \\\\*\\\\[link\\\\]\\\\(http://x\\\\)\\\\*'
+    """
+    text = html.escape(one_line(text), quote=False)
+    return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", text)
+
+
+def csv_cell(value) -> str:
+    """A cell that a spreadsheet shows as text: one line, and a leading ``'`` where the cell
+    would start a formula (``=``, ``+``, ``-``, ``@``, tab, CR).
+
+    >>> csv_cell("=HYPERLINK(1)"), csv_cell("-2+3"), csv_cell("ok")
+    ("'=HYPERLINK(1)", "'-2+3", 'ok')
+    """
+    text = str(value)
+    if text[:1] in ("\t", "\r"):
+        text = "'" + text
+    text = one_line(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 # --------------------------------------------------------------------------------------
 # A whole class
 # --------------------------------------------------------------------------------------
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    """Write a file of OUT by a new file + rename; refuses folders that are symbolic links."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (path.parent, path.parent.parent):
+        if folder.is_symlink():
+            raise OSError(f"{folder} is a symbolic link")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
     os.replace(tmp, path)
 
 
-def grader_fingerprint(exercise, limits: sandbox.Limits, secret: str, solutions_dir: Path) -> str:
-    """Changes when the grader, the exercise, its solution notebook, the limits or the secret change."""
+def grader_fingerprint(exercise, limits: sandbox.Limits, secret: str, solutions_dir: Path, *,
+                       isolate: bool = True) -> str:
+    """Changes when anything a grade depends on changes: any of course_utils' Python files
+    (grader, checks and reference code), the solution notebooks, the limits, the secret,
+    the isolation, the Python and library versions.
+    """
     h = hashlib.sha256()
-    files = [Path(__file__).parent / f for f in GRADER_FILES]
-    exercise_module = sys.modules.get(_exercise_module_name(exercise))
-    if exercise_module is not None:
-        files.append(Path(exercise_module.__file__))
-    files.append(Path(solutions_dir) / f"{exercise.notebook}.ipynb")
-    for path in files:
-        h.update(path.name.encode())
-        h.update(path.read_bytes() if path.exists() else b"-")
-    h.update(repr((float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars,
-                   float(limits.wall_s))).encode())
+    package = Path(__file__).resolve().parent
+    files = [(p.relative_to(package).as_posix(), p) for p in sorted(package.rglob("*.py"))]
+    files += [(f"solutions/{p.name}", p) for p in sorted(Path(solutions_dir).glob("*.ipynb"))]
+    for label, path in files:
+        h.update(label.encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    h.update(repr((exercise.notebook, float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars,
+                   float(limits.wall_s), limits.file_mb, limits.open_files, limits.disk_mb, limits.nproc)).encode())
+    versions = []
+    for dist in VERSIONED:
+        try:
+            versions.append((dist, importlib.metadata.version(dist)))
+        except importlib.metadata.PackageNotFoundError:
+            versions.append((dist, None))
+    h.update(repr((platform.python_version(), versions, isolate, sandbox.audit_hook_enabled())).encode())
     h.update(hashlib.sha256(secret.encode()).digest())
     return h.hexdigest()
+
+
+def record_key(out: Path) -> bytes:
+    """The key that authenticates OUT's records (``OUT/.grading-key``, mode 0600, made once).
+
+    Only the parent reads it; no child ever runs with OUT visible or this key in memory.
+    """
+    path = Path(out) / KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size != 64:
+                raise SystemExit(f"{path} is not a grading key (64 hex characters); delete it to start afresh")
+            return bytes.fromhex(os.read(fd, 64).decode("ascii"))
+        finally:
+            os.close(fd)
+    key = os.urandom(32)
+    try:
+        os.write(fd, key.hex().encode("ascii"))
+    finally:
+        os.close(fd)
+    return key
+
+
+def sign_record(record: dict, key: bytes) -> str:
+    """The record as JSON with an HMAC-SHA256 over its canonical form.
+
+    >>> text = sign_record({"a": 1}, b"k")
+    >>> verify_record(text.encode(), b"k"), verify_record(text.encode(), b"other")
+    ({'a': 1}, None)
+    """
+    body = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    mac = hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
+    return json.dumps({"record": record, "mac": mac}, indent=1)
+
+
+def verify_record(raw: bytes, key: bytes) -> dict | None:
+    """The record if its HMAC is right, else None (forged, edited or from another key)."""
+    if len(raw) > MAX_RECORD_BYTES:
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        record, mac = data["record"], data["mac"]
+        body = json.dumps(record, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    good = hmac.new(key, body, hashlib.sha256).hexdigest()
+    return record if isinstance(mac, str) and hmac.compare_digest(mac, good) else None
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """A file's bytes (at most ``limit`` + 1), never following a link or blocking on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(limit + 1)
+    finally:
+        os.close(fd)
 
 
 def _exercise_module_name(exercise) -> str:
@@ -256,14 +465,17 @@ def _exercise_module_name(exercise) -> str:
 def discover(submissions: Path, names: list[str] | None):
     """Students (sub-folders) and the exercises to grade; warns about unknown notebooks."""
     exercises = all_exercises()
-    students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    students = sorted((e.name for e in os.scandir(submissions)
+                       if (e.is_dir(follow_symlinks=False) or e.is_symlink()) and not e.name.startswith((".", "_"))),
+                      key=os.fsencode)  # a linked folder is listed (and graded INVALID), never followed
     if names:
         unknown = [n for n in names if n.removesuffix(".ipynb") not in exercises]
         if unknown:
             raise SystemExit(f"unknown exercise(s) {', '.join(unknown)}; known: {', '.join(exercises)}")
         chosen = [n.removesuffix(".ipynb") for n in names]
     else:
-        present = {p.stem for s in students for p in (submissions / s).glob("*.ipynb")}
+        present = {p.stem for s in students if not os.path.islink(submissions / s)
+                   for p in (submissions / s).glob("*.ipynb")}
         chosen = [n for n in exercises if n in present]
         stray = sorted(present - set(exercises))
         if stray:
@@ -299,11 +511,22 @@ class Progress:
 def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeout: float | None = None,
                 exercises: list[str] | None = None, force: bool = False, secret: str | None = None,
                 memory_mb: int | None = None, solutions_dir: Path = SOLUTIONS, progress: bool = True,
-                keep_scratch: bool = False) -> dict:
-    """Grade every student × exercise; returns a summary dict (also what the CLI prints)."""
+                keep_scratch: bool = False, isolate: bool = True) -> dict:
+    """Grade every student × exercise; returns a summary dict (also what the CLI prints).
+
+    ``isolate=False`` (the CLI's ``--no-isolation``) runs the children without bubblewrap:
+    only for notebooks you trust. With isolation on and unavailable, this stops with one
+    line saying why and how to get it.
+    """
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
         raise SystemExit(f"{submissions} is not a folder of student folders")
+    if isolate:
+        problem = sandbox.isolation_problem()
+        if problem:
+            raise SystemExit(problem)
+    out.mkdir(parents=True, exist_ok=True)
+    key = record_key(out)
     secret = os.environ.get("COURSE_GRADING_SECRET", "") if secret is None else secret
     students, chosen = discover(submissions, exercises)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -311,7 +534,7 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
     for exercise in chosen:
         limits = sandbox.Limits(timeout_s=timeout or exercise.timeout_s, memory_mb=memory_mb or exercise.memory_mb)
         limits_by_ex[exercise.notebook] = limits
-        fingerprints[exercise.notebook] = grader_fingerprint(exercise, limits, secret, solutions_dir)
+        fingerprints[exercise.notebook] = grader_fingerprint(exercise, limits, secret, solutions_dir, isolate=isolate)
         instructor_cells(exercise, solutions_dir)  # fail fast on a broken instructor notebook
         for student in students:
             tasks.append((student, exercise))
@@ -319,40 +542,57 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
     reused = 0
 
     def record_path(student, exercise):
-        return out / "results" / student / f"{exercise.notebook}.json"
+        return out / "results" / output_name(student) / f"{exercise.notebook}.json"
+
+    def crashed(student, exercise, exc):
+        return {"student": display_name(student), "exercise": exercise.notebook,
+                "notes": [one_line(f"grader error: {type(exc).__name__}: {exc}")],
+                "rows": [{"question": q.id, "points": 0.0, "max_points": q.points, "status": CRASH,
+                          "message": "the grader failed on this notebook; your instructor will look at it"}
+                         for q in exercise.questions], "points": 0.0, "max_points": exercise.max_points}
 
     def work(student, exercise):
         path = submissions / student / f"{exercise.notebook}.ipynb"
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+        try:
+            content = None if submission_problem(path) else read_submission(path)
+        except OSError:
+            content = None
+        digest = hashlib.sha256(content).hexdigest() if content is not None else "unreadable-or-missing"
         fingerprint = hashlib.sha256(f"{fingerprints[exercise.notebook]}:{digest}".encode()).hexdigest()
         target = record_path(student, exercise)
-        if not force and target.exists():
-            try:
-                old = json.loads(target.read_text(encoding="utf-8"))
-                if old.get("fingerprint") == fingerprint:
-                    return old, True
-            except (ValueError, OSError):
-                pass
+        if not force:
+            raw = _read_regular(target, MAX_RECORD_BYTES)
+            old = verify_record(raw, key) if raw is not None else None
+            if old is not None and old.get("fingerprint") == fingerprint:
+                return old, True
         try:
-            record = grade_submission(exercise, path if path.is_file() else None, student,
-                                      limits_by_ex[exercise.notebook], secret=secret,
+            record = grade_submission(exercise, path, student, limits_by_ex[exercise.notebook], secret=secret,
                                       deny_read=(submissions, out), solutions_dir=solutions_dir,
-                                      keep_scratch=keep_scratch)
+                                      keep_scratch=keep_scratch, isolate=isolate)
         except Exception as exc:  # a grader bug must not stop the class: record it, say it loudly
-            print(f"\ngrader error on {student}/{exercise.notebook}: {type(exc).__name__}: {exc}", file=sys.stderr)
-            record = {"student": student, "exercise": exercise.notebook, "notes": [f"grader error: {exc}"],
-                      "rows": [{"question": q.id, "points": 0.0, "max_points": q.points, "status": CRASH,
-                                "message": "the grader failed on this notebook; your instructor will look at it"}
-                               for q in exercise.questions], "points": 0.0, "max_points": exercise.max_points}
+            print(f"\ngrader error on {display_name(student)}/{exercise.notebook}: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
+            record = crashed(student, exercise, exc)
         record["fingerprint"] = fingerprint
-        _write_atomic(out / "feedback" / student / f"{exercise.notebook}.md", feedback_markdown(record, exercise))
-        _write_atomic(target, json.dumps(record, indent=1))
+        try:
+            _write_atomic(out / "feedback" / output_name(student) / f"{exercise.notebook}.md",
+                          feedback_markdown(record, exercise))
+            _write_atomic(target, sign_record(record, key))
+        except (OSError, ValueError) as exc:
+            print(f"\ncould not write the record of {display_name(student)}/{exercise.notebook}: {exc}",
+                  file=sys.stderr)
         return record, False
+
+    def safe_work(student, exercise):
+        try:
+            return work(student, exercise)
+        except Exception as exc:  # never lose a row, whatever happened
+            return crashed(student, exercise, exc), False
 
     records = {}
     start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(work, s, e): (s, e) for s, e in tasks}
+        futures = {pool.submit(safe_work, s, e): (s, e) for s, e in tasks}
         try:
             for future in concurrent.futures.as_completed(futures):
                 student, exercise = futures[future]
@@ -389,10 +629,11 @@ def write_csvs(out: Path, students, exercises, records) -> None:
         for exercise in exercises:
             record = records[(student, exercise.notebook)]
             for row in record["rows"]:
-                writer.writerow([student, exercise.notebook, row["question"], _num(row["points"]),
-                                 _num(row["max_points"]), row["status"], row["message"]])
+                writer.writerow([csv_cell(display_name(student)), exercise.notebook, row["question"],
+                                 _num(row["points"]), _num(row["max_points"]), row["status"], csv_cell(row["message"])])
             totals.append(record["points"])
-        book_writer.writerow([student] + [_num(t) for t in totals] + [_num(sum(totals)), _num(max_total)])
+        book_writer.writerow([csv_cell(display_name(student))] + [_num(t) for t in totals]
+                             + [_num(sum(totals)), _num(max_total)])
     _write_atomic(out / "grades.csv", buffer.getvalue())
     _write_atomic(out / "gradebook.csv", book.getvalue())
 
@@ -408,14 +649,17 @@ def main(argv=None) -> int:
     parser.add_argument("--exercise", action="append", help="grade only this exercise (repeatable)")
     parser.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--keep-scratch", action="store_true", help="keep each run's scratch folder (debugging)")
+    parser.add_argument("--keep-scratch", action="store_true", help="keep each run's grader files: job, stdout, stderr (debugging)")
+    parser.add_argument("--no-isolation", action="store_true",
+                        help="UNSAFE: run notebooks without bubblewrap's namespaces (only for notebooks you trust)")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS,
                         help="folder of the solution notebooks (default: the course's exercises/solutions)")
     args = parser.parse_args(argv)
     try:
         summary = grade_class(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
                               exercises=args.exercise, force=args.force, memory_mb=args.memory_mb,
-                              progress=not args.quiet, keep_scratch=args.keep_scratch, solutions_dir=args.solutions)
+                              progress=not args.quiet, keep_scratch=args.keep_scratch, solutions_dir=args.solutions,
+                              isolate=not args.no_isolation)
     except KeyboardInterrupt:
         print("\ninterrupted: the notebooks graded so far are kept in results/; run the same command again to "
               "finish (grades.csv is written at the end)", file=sys.stderr)

@@ -1,7 +1,7 @@
 """The grader's child process: runs one student notebook's code and reports plain data.
 
 The grader (:mod:`course_utils.sandbox`) starts this file as a script,
-``python -I sandbox_child.py SCRATCH``, in a fresh session and a scratch directory
+``python -I sandbox_child.py SCRATCH RESULTS_FD``, under bubblewrap, in a scratch directory
 holding ``job.json`` (the cells to run and what to probe) and ``inputs.npz`` (hidden
 test inputs). It never imports ``course_utils``: nothing of the course's reference code
 or solutions is in this process. It
@@ -16,8 +16,10 @@ or solutions is in this process. It
    that question's *probe* (read a variable, call a function on the hidden inputs, ...)
    and turns the answer into plain data (:func:`to_plain`: numbers, strings, numeric
    arrays as flat lists; never pickle);
-4. rewrites ``results.json`` (temporary file + rename) after every question, so what
-   was finished before a crash or a timeout survives.
+4. sends its whole report again after every question, as one length-prefixed JSON
+   frame on the results pipe (``argv[2]``), so what was finished before a crash or a
+   timeout survives; the parent keeps the last complete frame and checks it against
+   :class:`ChildResults` (:func:`validate_results`).
 
 The parent validates and judges those plain values against its own trusted reference:
 an object with a fake ``__eq__`` or ``shape`` does not survive :func:`to_plain`, and a
@@ -42,11 +44,11 @@ import numbers
 import os
 import sys
 import time
+from typing import TypedDict
 
 MAX_ELEMENTS = 2_000_000          # largest array an answer may hold
 MAX_TEXT = 10_000                 # longest string answer / message kept
 MAX_ITEMS = 1_000                 # dict / list answers (layer summaries)
-RESULTS = "results.json"
 
 # --------------------------------------------------------------------------------------
 # Plain data: the only thing that crosses the process boundary (JSON-able, no pickle).
@@ -270,6 +272,155 @@ def _decode_float(value) -> float:
 
 
 # --------------------------------------------------------------------------------------
+# The results contract: what the child sends back, and the parent's check of it.
+# --------------------------------------------------------------------------------------
+
+
+class Outcome(TypedDict, total=False):
+    """What happened to one cell, probe or call (the child writes it, the parent validates it)."""
+
+    outcome: str            # one of OUTCOMES
+    detail: str
+    error: str
+    name: str | None
+    line: int | None
+    cell: int | None
+    forbidden: bool
+    violations: list        # of str
+    answer: dict            # plain data (to_plain)
+    values: dict            # name -> plain data
+    calls: list             # of Outcome
+
+
+class ChildResults(TypedDict, total=False):
+    """The child's report, rewritten after every question (the last complete one counts)."""
+
+    running: str | None
+    done: dict              # question id -> Outcome
+    context_errors: list    # of Outcome (setup cells that failed)
+    started: float
+    finished: bool
+    bootstrap_error: str
+
+
+OUTCOMES = frozenset({"ok", "not_attempted", "memory", "raised", "syntax", "exit", "missing", "not_callable", "error"})
+_OUTCOME_TEXT = {"detail", "error", "name"}
+_PLAIN_KEYS = {"type", "value", "truncated", "items", "kind", "detail", "dtype", "shape", "data", "source", "orig_dtype"}
+_PLAIN_TYPES = {"none", "ellipsis", "bool", "int", "float", "str", "ndarray", "dict", "list", "unsupported", "missing"}
+MAX_INT = 2**63
+MAX_QUESTIONS = 200
+
+
+def _check(condition, what):
+    if not condition:
+        raise ValueError(f"results: {what}")
+
+
+def _check_keys(data, allowed, where):
+    _check(type(data) is dict, f"{where} is not an object")
+    extra = sorted(k for k in data if k not in allowed)
+    _check(not extra, f"unexpected key(s) {', '.join(str(k)[:30] for k in extra[:5])}" + (f" in {where}" if where != "results" else ""))
+
+
+def _check_scalar(value, where):
+    if type(value) is int:
+        _check(-MAX_INT <= value <= MAX_INT, f"an integer out of range in {where}")
+    elif type(value) is str:
+        _check(len(value) <= MAX_TEXT, f"a string longer than {MAX_TEXT} characters in {where}")
+    else:
+        _check(value is None or type(value) in (bool, float), f"a {type(value).__name__} in {where}")
+
+
+def _check_plain(plain, depth=0, budget=None):
+    budget = budget if budget is not None else [MAX_ELEMENTS]
+    _check(depth <= 22, "plain data nested too deeply")
+    _check_keys(plain, _PLAIN_KEYS, "an answer")
+    _check(plain.get("type") in _PLAIN_TYPES, "an answer of an unknown type")
+    for key, value in plain.items():
+        if key == "items":
+            if type(value) is dict:
+                _check(len(value) <= MAX_ITEMS, "too many items")
+                for k, v in value.items():
+                    _check_scalar(k, "an answer's keys")
+                    _check_plain(v, depth + 1, budget)
+            else:
+                _check(type(value) is list and len(value) <= MAX_ITEMS, "bad items")
+                for v in value:
+                    _check_plain(v, depth + 1, budget)
+        elif key in ("data", "shape"):
+            _check(type(value) is list, f"an answer's {key} is not a list")
+            budget[0] -= len(value)
+            _check(budget[0] >= 0, f"answers hold more than {MAX_ELEMENTS} values")
+            for v in value:
+                _check(type(v) in (int, float, bool, str) and (type(v) is not str or len(v) <= 4),
+                       f"a bad value in an answer's {key}")
+                if type(v) is int:
+                    _check(-MAX_INT <= v <= MAX_INT, "an integer out of range in an answer")
+        else:
+            _check_scalar(value, f"an answer's {key}")
+
+
+def _check_outcome(outcome, depth=0):
+    _check(depth <= 2, "outcomes nested too deeply")
+    _check_keys(outcome, Outcome.__annotations__.keys(), "an outcome")
+    _check(outcome.get("outcome") in OUTCOMES, "an unknown outcome")
+    for key, value in outcome.items():
+        if key in _OUTCOME_TEXT or key == "outcome":
+            _check(value is None or (type(value) is str and len(value) <= MAX_TEXT), f"a bad {key}")
+        elif key in ("line", "cell"):
+            _check(value is None or (type(value) is int and 0 <= value < 10**9), f"a bad {key}")
+        elif key == "forbidden":
+            _check(type(value) is bool, "a bad forbidden flag")
+        elif key == "violations":
+            _check(type(value) is list and len(value) <= 50
+                   and all(type(v) is str and len(v) <= 1000 for v in value), "bad violations")
+        elif key == "answer":
+            _check_plain(value)
+        elif key == "values":
+            _check(type(value) is dict and len(value) <= MAX_ITEMS, "bad values")
+            for name, plain in value.items():
+                _check(len(name) <= 200, "a bad value name")
+                _check_plain(plain)
+        elif key == "calls":
+            _check(type(value) is list and len(value) <= MAX_ITEMS, "bad calls")
+            for call in value:
+                _check_outcome(call, depth + 1)
+
+
+def validate_results(data) -> ChildResults:
+    """Check the child's report against :class:`ChildResults`; raises ``ValueError`` with one line.
+
+    Only the parent calls this, on data it parsed from the child's pipe: the types,
+    the keys and the sizes are checked here so that the judges only ever see well-formed
+    outcomes.
+
+    >>> validate_results({"running": None, "done": {"q1": {"outcome": "ok", "values": {}}}})["done"]["q1"]["outcome"]
+    'ok'
+    >>> validate_results({"done": {"q1": {"outcome": "ok", "line": 10**30}}})
+    Traceback (most recent call last):
+    ...
+    ValueError: results: a bad line
+    """
+    _check_keys(data, ChildResults.__annotations__.keys(), "results")
+    running = data.get("running")
+    _check(running is None or (type(running) is str and len(running) <= 100), "a bad running question")
+    done = data.get("done", {})
+    _check(type(done) is dict and len(done) <= MAX_QUESTIONS, "bad done")
+    for qid, outcome in done.items():
+        _check(len(qid) <= 100, "a bad question id")
+        _check_outcome(outcome)
+    errors = data.get("context_errors", [])
+    _check(type(errors) is list and len(errors) <= 50, "bad context errors")
+    for error in errors:
+        _check_outcome(error)
+    _check(type(data.get("started", 0.0)) in (int, float), "a bad start time")
+    _check(type(data.get("finished", False)) is bool, "a bad finished flag")
+    boot = data.get("bootstrap_error", "")
+    _check(type(boot) is str and len(boot) <= MAX_TEXT, "a bad bootstrap error")
+    return data
+
+
+# --------------------------------------------------------------------------------------
 # Probes: how a question's answer is read out of the namespace after its cell ran.
 # --------------------------------------------------------------------------------------
 
@@ -316,6 +467,8 @@ def _call_outcome(fn, args):
         return {"outcome": "raised", "error": describe_exception(exc)}
     except Exception as exc:
         return {"outcome": "raised", "error": describe_exception(exc), "forbidden": isinstance(exc, SandboxViolation)}
+    except BaseException as exc:  # SystemExit / KeyboardInterrupt from a student's function: that call only
+        return {"outcome": "raised", "error": describe_exception(exc)}
     try:
         return {"outcome": "ok", "answer": to_plain(value)}
     except MemoryError:
@@ -665,8 +818,8 @@ def _module_locations(names) -> list[str]:
 class _Child:
     """Runs the job; every method here is trusted bootstrap code."""
 
-    def __init__(self, scratch):
-        self.scratch = scratch
+    def __init__(self, scratch, results_fd):
+        self.scratch, self.results_fd = scratch, results_fd
         with open(os.path.join(scratch, "job.json"), encoding="utf-8") as f:
             self.job = json.load(f)
         self.results = {"running": None, "done": {}, "context_errors": [], "started": time.time()}
@@ -678,15 +831,13 @@ class _Child:
             self.violations.append(str(what)[:300])
 
     def write_results(self):
-        path = os.path.join(self.scratch, RESULTS)
-        tmp = path + ".tmp"
-        data = json.dumps(self.results, allow_nan=False)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, data.encode("utf-8"))
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        """Send the whole report as one frame, ``b"<length>\\n<json>"``, on the results pipe."""
+        data = json.dumps(self.results, allow_nan=False).encode("utf-8")
+        frame = b"%d\n" % len(data) + data
+        view = memoryview(frame)
+        while view:
+            written = os.write(self.results_fd, view)
+            view = view[written:]
 
     def load_inputs(self):
         import numpy as np
@@ -753,13 +904,15 @@ class _Child:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails instead of killing us
         except (AttributeError, ValueError, OSError):
             pass
-        _remove_unaudited_os_functions()
-        _disarm_fork_exec(self.record_violation)
-        banned = job.get("forbidden_modules", [])
-        deny_read = list(job.get("deny_read", [])) + _module_locations(banned)
-        hook = _make_audit_hook(self.scratch, job.get("allow_read", []), deny_read, banned, self.record_violation)
-        sys.addaudithook(hook)
-        del hook
+        _close_other_descriptors(self.results_fd)  # bwrap's copies of the job and the hidden inputs
+        if job.get("audit_hook", True):
+            _remove_unaudited_os_functions()
+            _disarm_fork_exec(self.record_violation)
+            banned = job.get("forbidden_modules", [])
+            deny_read = list(job.get("deny_read", [])) + _module_locations(banned)
+            hook = _make_audit_hook(self.scratch, job.get("allow_read", []), deny_read, banned, self.record_violation)
+            sys.addaudithook(hook)
+            del hook
         self.write_results()
         namespace = {"__name__": "__main__", "__builtins__": builtins}
         for name, key in job.get("given", {}).items():  # the exercise's given data (e.g. training images)
@@ -781,6 +934,8 @@ class _Child:
             except MemoryError:
                 self._reserve = None
                 outcome = {"outcome": "memory"}
+            except BaseException as exc:  # SystemExit & co. from a probe: this question only
+                outcome = {"outcome": "raised", "error": describe_exception(exc)}
             finally:
                 self.restore(saved)
             if self._reserve is None:
@@ -851,10 +1006,15 @@ def _forbidden_stub(dotted, record):
     return forbidden
 
 
+def _close_other_descriptors(keep: int) -> None:
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+
+
 def main(argv) -> None:
-    scratch = argv[1]
+    scratch, results_fd = argv[1], int(argv[2])
     os.chdir(scratch)
-    child = _Child(scratch)
+    child = _Child(scratch, results_fd)
     try:
         child.run()
     except BaseException as exc:  # the bootstrap itself failed: say so, the parent reports CRASH

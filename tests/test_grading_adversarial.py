@@ -253,7 +253,10 @@ def test_solutions_system_files_and_reference_code_are_out_of_reach(graded):
     assert status(graded, "read_solution", "ex01.q2") == "FORBIDDEN"
     assert status(graded, "read_solution", "ex01.p1") == "FORBIDDEN"
     assert status(graded, "import_reference", "ex01.q3") == "FORBIDDEN"
-    assert status(graded, "import_reference", "ex01.q4") == "FORBIDDEN"
+    # importlib raises no import event; under bubblewrap course_utils is simply not there
+    assert status(graded, "import_reference", "ex01.q4") in ("FORBIDDEN", "ERROR")
+    assert status(graded, "import_reference", "ex01.q4") == "FORBIDDEN" or \
+        "ModuleNotFoundError" in message(graded, "import_reference", "ex01.q4")
 
 
 def test_network_is_forbidden(graded):
@@ -265,7 +268,9 @@ def test_network_is_forbidden(graded):
 def test_files_outside_scratch_survive(graded):
     victim = graded["victim"]
     for qid in ("ex01.q1", "ex01.q2", "ex01.p1"):
-        assert status(graded, "vandal", qid) == "FORBIDDEN", qid
+        # under bubblewrap the host's /tmp is not there: the path names the child's own /tmp
+        # (inside its scratch), which the hook allows, so the error is "no such file"
+        assert status(graded, "vandal", qid) in ("FORBIDDEN", "ERROR"), qid
     assert (victim / "keep.txt").read_text(encoding="utf-8") == "precious"
     assert (victim / "folder" / "inner.txt").exists()
 

@@ -89,7 +89,7 @@ def read_notebook(path: Path) -> dict:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise InvalidNotebook("the file is not a notebook (no list of cells)")
     major, minor = data.get("nbformat"), data.get("nbformat_minor")
-    if major != 4 or not isinstance(minor, int) or minor < 0:
+    if major != 4 or type(minor) is not int or minor < 0:  # bool is an int subclass: not a version
         raise InvalidNotebook(f"the notebook format {major}.{minor} is not supported: open it in Jupyter, save, "
                               "and submit again")
     import fastjsonschema
