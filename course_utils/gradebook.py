@@ -49,18 +49,18 @@ from pathlib import Path
 from course_utils.deadlines import (Assessment, Policy, PolicyError, Times, format_duration, format_time,
                                     load_policy, load_times, time_of, times_from_files)
 from course_utils.exercises.framework import MISSING, PASS
-from course_utils.grade import CSV_HEADER
+from course_utils.grade import CSV_HEADER, csv_cell
 
 GRADES_COLUMNS = tuple(CSV_HEADER)
 FINAL_COLUMNS = ("student", "exercise", "raw_points", "max_points", "submitted_at", "deadline", "late_by",
                  "late_penalty", "final_points")
 UNMATCHED_COLUMNS = ("student", "problem", "exercise", "final_points")
+CANVAS_POINTS_POSSIBLE = "    Points Possible"   # Canvas recognises the row by this exact text, spaces included
 CANVAS_ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_ID_COLUMNS = ("ID number", "Email address", "Full name")
 EXPORTS = ("canvas", "moodle", "gradescope")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 FEEDBACK_MARK = "<!-- course_utils.deadlines -->"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class InputError(ValueError):
@@ -293,19 +293,6 @@ def update_feedback(out: Path, submissions) -> tuple[int, list[tuple[str, str]]]
 # --------------------------------------------------------------------------------------
 
 
-def safe_cell(value: str) -> str:
-    """A CSV cell a spreadsheet shows as text: no formula, no line break.
-
-    >>> safe_cell('=HYPERLINK("http://x","y")'), safe_cell("+1"), safe_cell("@x"), safe_cell("a\\r\\nb")
-    ('\\'=HYPERLINK("http://x","y")', "'+1", "'@x", 'a b')
-    """
-    text = str(value)
-    flat = re.sub(r"\r\n|\r|\n", " ", text)
-    if text.startswith(FORMULA_START) or flat.lstrip().startswith(FORMULA_START):
-        flat = "'" + flat
-    return flat
-
-
 def final_gradebook_csv(submissions) -> str:
     """``gradebook_final.csv``: raw points, lateness, penalty and final points per student and exercise."""
     rows = []
@@ -326,7 +313,7 @@ def canvas_csv(submissions, roster: dict[str, RosterEntry], exercises: list[str]
     header = list(CANVAS_ID_COLUMNS) + [f"{e} ({assignment_ids[e]})" if e in assignment_ids else e
                                         for e in exercises]
     maxima = _maxima(submissions, exercises)
-    rows = [header, ["    Points Possible", "", "", "", ""] + [_num(maxima[e]) for e in exercises]]
+    rows = [header, [CANVAS_POINTS_POSSIBLE, "", "", "", ""] + [_num(maxima[e]) for e in exercises]]
     for entry in roster.values():
         rows.append([entry.name or entry.student, entry.lms_id, entry.sis_user_id, entry.sis_login_id,
                      entry.section] + _scores(submissions, entry.student, exercises))
@@ -518,8 +505,9 @@ def _csv_text(rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for row in rows:
-        # numbers are ours; every text cell may come from a folder name or a roster
-        writer.writerow([cell if _is_number(cell) else safe_cell(cell) for cell in row])
+        # numbers and Canvas's marker row are ours; every other text cell may come from a folder name or a roster
+        writer.writerow([cell if _is_number(cell) or cell == CANVAS_POINTS_POSSIBLE else csv_cell(cell)
+                         for cell in row])
     return buffer.getvalue()
 
 
