@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+REQUIRE_ISOLATION_ENV = "COURSE_REQUIRE_ISOLATION"
+
 os.environ.setdefault("COURSE_DATA", "sample")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -19,3 +21,16 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def isolation():
+    """Tests that grade through the sandbox need bubblewrap: skipped with the reason where it is
+    missing, unless ``COURSE_REQUIRE_ISOLATION=1`` (CI sets it), where a skip would hide a broken set-up."""
+    from course_utils import sandbox
+
+    problem = sandbox.isolation_problem()
+    if problem is not None:
+        if os.environ.get(REQUIRE_ISOLATION_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ISOLATION_ENV}=1 but {problem}")
+        pytest.skip(problem)

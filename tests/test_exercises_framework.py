@@ -199,7 +199,7 @@ def test_limits_and_argument_encoding_validate_their_input():
         sandbox.encode_args("q", [(np.array(["a"]),)], {})
 
 
-def test_run_child_reports_values_and_cleans_up(tmp_path, monkeypatch):
+def test_run_child_reports_values_and_cleans_up(tmp_path, monkeypatch, isolation):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

@@ -299,7 +299,7 @@ WRONG = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, isolation):
     base = tmp_path_factory.mktemp("keras_grading")
     subs, out = base / "submissions", base / "out"
     for name in ("07_lenet5_keras", "09_residual_and_inception_blocks"):

@@ -15,6 +15,8 @@ import pytest
 from course_utils import grade
 from course_utils.exercises.synthetic import graded_sources
 
+pytestmark = pytest.mark.usefixtures("isolation")   # grading needs bubblewrap (see conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_NB = ROOT / "exercises" / "solutions" / "01_convolution_1d.ipynb"
 EX = "01_convolution_1d"

@@ -13,6 +13,8 @@ from course_utils import grade
 from course_utils.exercises import ex01_convolution_1d as ex01
 from course_utils.exercises.synthetic import make_class
 
+pytestmark = pytest.mark.usefixtures("isolation")   # grading needs bubblewrap (see conftest.py)
+
 STUDENTS = 15
 
 

@@ -9,6 +9,8 @@ from course_utils import grade
 from course_utils.exercises import all_exercises
 from course_utils.exercises.synthetic import graded_sources, submission
 
+pytestmark = pytest.mark.usefixtures("isolation")   # grading needs bubblewrap (see conftest.py)
+
 EXERCISES = ("02_cross_correlation_2d", "03_sobel_edges", "05_pooling_forward_backward", "06_conv_layer_backward")
 
 FLIPPED_CORRELATE = """def correlate2d(image, kernel, padding=0, stride=1):

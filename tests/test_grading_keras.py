@@ -61,7 +61,7 @@ def test_accuracy_question_messages():
                                                              hidden=True).message
 
 
-def test_keras_questions_through_the_sandbox():
+def test_keras_questions_through_the_sandbox(isolation):
     cells = [{"question": None, "source": "import numpy as np\nimport keras\nPADDING = 'valid'"},
              {"question": "k.q1", "source": BUILD}, {"question": "k.q2", "source": CONSTANT}]
     arrays = {}
