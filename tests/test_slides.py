@@ -111,15 +111,15 @@ def _missing_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def deck(tmp_path_factory):
+@pytest.fixture(scope="module", params=["01", "06"], ids=["deck01", "deck06-mathbb"])
+def deck(request, tmp_path_factory):
     reason = _missing_reason()
     if reason:
         if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
             pytest.fail(f"COURSE_REQUIRE_BROWSER=1 but {reason}")
         pytest.skip(reason)
     out = tmp_path_factory.mktemp("slides")
-    path = MARKED[0]
+    path = next(p for p in MARKED if p.name.startswith(request.param))
     assert slides.main([str(path), "--out", str(out)]) == 0
     return out / f"{path.stem}.slides.html", load(path)
 
