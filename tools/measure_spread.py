@@ -8,9 +8,9 @@ per machine setting, collects every value the notebook passes to
     python tools/measure_spread.py                       # every notebook that calls expect()
     python tools/measure_spread.py notebooks/07_lenet5_keras.ipynb --seeds 0 1 2
 
-"Another machine" is simulated on this one: oneDNN limited to SSE4.1 kernels and one
-thread per operation change the last bits of every training sum, as a different CPU or
-core count does. Bands of notebooks not run are kept as they were.
+"Another machine" is simulated on this one: oneDNN limited to SSE4.1 kernels, one thread
+per operation and OpenBLAS's Sandybridge kernels change the last bits of every training
+sum, as a different CPU or core count does. Bands of notebooks not run are kept as they were.
 """
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ from course_utils import measured  # noqa: E402
 
 SETTINGS = {
     "this machine": {},
+    # OpenBLAS's Sandybridge kernels stand in for another CPU's matrix products in NumPy
     "another machine": {"ONEDNN_MAX_CPU_ISA": "SSE41", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
-                        "OMP_NUM_THREADS": "1"},
+                        "OMP_NUM_THREADS": "1", "OPENBLAS_CORETYPE": "Sandybridge"},
 }
 
 
