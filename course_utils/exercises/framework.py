@@ -169,7 +169,7 @@ def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False
     their largest magnitude, so a float32 accumulator passes where float64 does.
 
     >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]))[1]
-    'y[1] is 2.0, expected 3.0: recompute that entry by hand and compare it with your code\'s steps (q.hint() helps)'
+    'y[1] is 2.0, expected 3.0: recompute that entry by hand, step by step, and compare (q.hint() helps)'
     >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]), show="answer")[1].split(":")[0]
     'y[1] is 2.0, too small'
     >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]), show="nothing")[1].split(":")[0]
