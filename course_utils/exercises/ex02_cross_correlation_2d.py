@@ -96,8 +96,8 @@ q3 = ValueQuestion(
     mistakes=[
         Mistake(STRIDE_POSITION, lambda: correlate2d(IMAGE, KERNEL, padding=1)[:3, :3]),
         Mistake(TRANSPOSED, lambda: correlate2d(IMAGE, KERNEL, padding=1, stride=2).T),
-        Mistake("forgot the padding? The slides pad with one ring of zeros, then move by 2: (5 + 2 − 3) // 2 + 1 = 3.",
-                np.zeros((2, 2)), match="shape"),
+        Mistake("forgot the padding? The slides pad with one ring of zeros, then move by 2: (5 + 2 − 3) // 2 + 1 "
+                "positions per axis.", lambda: correlate2d(IMAGE, KERNEL, 0, 2)),
         Mistake("that is stride 1; with stride 2 the window jumps 2 pixels, so only every second position is kept.",
                 np.zeros((5, 5)), match="shape"),
     ],

@@ -111,14 +111,16 @@ q2 = ValueQuestion(
 )
 
 
-def _edge_counts(border="replicate", squared=False):
-    if squared:
+def _edge_counts(border="replicate", squared=False, l1=False):
+    if squared or l1:
         gx, gy, _, _ = sobel_gradients(IMAGE)
-        edges = gx**2 + gy**2 > THRESHOLD
+        edges = (np.abs(gx) + np.abs(gy) if l1 else gx**2 + gy**2) > THRESHOLD
     else:
         edges = edge_map(IMAGE, THRESHOLD, border=border)
     return int(edges.sum()), float(edges.mean())
 
+
+L1 = "|gx| + |gy| is not the magnitude: use sqrt(gx² + gy²) (np.hypot), then compare it with the threshold."
 
 q3 = ValueQuestion(
     "ex03.q3", points=2, names=["n_edges", "edge_fraction"], title="An edge map: how many edge pixels?",
@@ -127,7 +129,8 @@ q3 = ValueQuestion(
         "n_edges": [Mistake("forgot the square root? Compare sqrt(gx² + gy²), not gx² + gy², with the threshold.",
                             lambda: _edge_counts(squared=True)[0]),
                     Mistake("the border: pad by replicating edge pixels (as sobel_xy does), not with zeros.",
-                            lambda: _edge_counts("zero")[0])],
+                            lambda: _edge_counts("zero")[0]),
+                    Mistake(L1, lambda: _edge_counts(l1=True)[0])],
         "edge_fraction": [
             Mistake("forgot the square root? Compare sqrt(gx² + gy²), not gx² + gy², with the threshold.",
                     lambda: _edge_counts(squared=True)[1]),
@@ -135,7 +138,8 @@ q3 = ValueQuestion(
                     lambda: _edge_counts("zero")[1]),
             Mistake("a fraction is between 0 and 1: divide by the number of pixels, do not multiply by 100.",
                     lambda: 100 * _edge_counts()[1]),
-            Mistake("that is the count: divide by the number of pixels (image.size).", lambda: _edge_counts()[0])],
+            Mistake("that is the count: divide by the number of pixels (image.size).", lambda: _edge_counts()[0]),
+            Mistake(L1, lambda: _edge_counts(l1=True)[1])],
     },
     hint=["edges = magnitude > threshold is a True/False map; True counts as 1.",
           "Summing a True/False map counts its Trues; its mean is the fraction of Trues."],

@@ -259,7 +259,7 @@ INCEPTION_MISTAKES = [
 
 q4 = LayerSummaryQuestion(
     "ex09.q4", points=3, name="inception_3a", title="An Inception module with 1×1 reductions",
-    reference=reference_inception_model, compare="output",
+    reference=reference_inception_model, compare="output", fold_activations=True,
     mistakes=INCEPTION_MISTAKES,
     error_advice=[("Concatenate", "every branch must keep the 28×28 size (padding='same' everywhere, and strides=1 "
                                   "on the max-pool, whose default stride is its pool size), and the branches are "
