@@ -143,6 +143,7 @@ q6 = FunctionQuestion(
         Mistake("padding goes on both sides: + 2P, not + P.", lambda i, f, s, p: (i + p - f) // s + 1),
         Mistake("padding applied twice? + 2P in total, not + 4P.", lambda i, f, s, p: (i + 4 * p - f) // s + 1),
         Mistake("forgot the + 1?", lambda i, f, s, p: (i + 2 * p - f) // s),
+        Mistake("round down, not up: (I + 2 * P - F) // S + 1.", lambda i, f, s, p: -(-(i + 2 * p - f) // s) + 1),
     ],
     hint=["out = floor((I + 2P − F) / S) + 1.",
           "Integer division // divides and rounds down in one step, and keeps the result an int."],
