@@ -64,7 +64,7 @@ CORPUS = {
     "ex04.q4": [("pooled, pool_params = 27, 0", RIGHT), ("pooled = (55 - 3) // 2 + 1\npool_params = 0.0", RIGHT),
                 ("pooled, pool_params = 28, 0", WRONG), ("pooled, pool_params = 27, 3 * 3", WRONG),
                 ("pooled, pool_params = 55 // 2, 1", WRONG)],
-    "ex04.q5": [("lenet_params = np.array([156, 0, 2416, 0, 2040, 0, 252084, 850])\nlenet_total = int(lenet_params.sum())", RIGHT),
+    "ex04.q5": [("import numpy as np\nlenet_params = np.array([156, 0, 2416, 0, 2040, 0, 252084, 850])\nlenet_total = int(lenet_params.sum())", RIGHT),
                 ("lenet_params = (156, 0, 2416, 0, 2040, 0, 252084, 850)\nlenet_total = 257546", RIGHT),
                 ("lenet_params = [156, 2416, 2040, 252084, 850]\nlenet_total = 257546", WRONG),
                 ("lenet_params = [156, 0, 2416, 0, 2040, 0, 10164, 850]\nlenet_total = sum(lenet_params)", WRONG),
