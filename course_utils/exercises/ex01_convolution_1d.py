@@ -7,7 +7,7 @@ implementations) and :mod:`course_utils.shapes`.
 >>> q1.check(np.convolve(X, H))
 ✅ Correct! all 10 values of y are right: y[n] = x[n] − x[n−2], non-zero for n = 0..9.
 >>> q1.check(np.correlate(X, H, "full"))
-❌ y[0] is -2.0, expected 2.0 (10 of 10 values differ): did you flip the kernel? Convolution uses h[n − k]; without the flip you computed the cross-correlation.
+❌ y[0] is -2.0, too small (10 of 10 values differ): did you flip the kernel? Convolution uses h[n − k]; without the flip you computed the cross-correlation.
 >>> q3.check(lambda x, h: np.array([x[i:i + len(h)] @ h[::-1] for i in range(len(x) - len(h) + 1)]))
 ❌ on the slide's x and h, the result has shape (6,), expected (10,): that is 'valid' mode (only where h fits inside x); 'full' keeps every overlap: len(x) + len(h) − 1 values. (1/7 tests passed)
 """

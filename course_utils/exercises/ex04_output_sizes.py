@@ -7,7 +7,7 @@ overlapping pooling and the slides' LeNet-5 variant (257,546 parameters).
 >>> q2.check(364, 290_400, 105_705_600, 34_944)
 ✅ Correct! weights_per_neuron = 364, neurons = 290,400, connections = 105,705,600, parameters = 34,944.
 >>> q2.check(363, 290_400, 105_705_600, 34_944)
-❌ weights_per_neuron is 363, expected 364: forgot the bias? Each neuron also has one bias weight: 11 × 11 × 3 + 1. (3/4 correct)
+❌ weights_per_neuron is 363, too small: forgot the bias? Each neuron also has one bias weight: 11 × 11 × 3 + 1. (3/4 correct)
 """
 from __future__ import annotations
 
