@@ -721,6 +721,8 @@ def forbidden_uses(source: str, namespace: dict, modules: Sequence[str], calls: 
             found.append(what)
 
     def inspect_object(obj):
+        if not (inspect.ismodule(obj) or inspect.isroutine(obj) or inspect.isclass(obj)):
+            return   # an instance (a question object, an array) is data, not code the cell imported
         name = getattr(obj, "__name__", None) if inspect.ismodule(obj) else getattr(obj, "__module__", None)
         if isinstance(name, str) and _banned(name, modules):
             flag(f"import {name}")
