@@ -84,9 +84,10 @@ def test_probe_reads_values_and_calls_functions():
 def test_compare_message_order_type_shape_dtype_values():
     expected = np.array([1.0, 2.0, 3.0])
     assert compare("y", "1,2,3", expected)[1] == "y is a string, expected an array of shape (3,): write the number itself, without quotes"
-    assert compare("y", np.zeros(4), expected)[1] == "y has shape (4,), expected (3,)"
-    assert compare("y", np.array([True, False, True]), expected)[1] == "y holds True/False values, expected numbers"
-    assert compare("y", np.array([1.0, 2.5, 0.0]), expected)[1] == "y[1] is 2.5, expected 2.0 (2 of 3 values differ)"
+    assert compare("y", np.zeros(4), expected)[1] == "y has shape (4,), expected (3,): work out the size of each axis first (q.hint() helps)"
+    assert compare("y", np.array([True, False, True]), expected)[1] == "y holds True/False values, expected numbers: convert with .astype(float)"
+    assert compare("y", np.array([1.0, 2.5, 0.0]), expected)[1] == ("y[1] is 2.5, expected 2.0 (2 of 3 values differ): recompute that entry by hand, "
+                                                          "step by step, and compare (q.hint() helps)")
     assert compare("y", np.array([1.0, 2.0, 3.0]), expected) == (True, "", True)
     assert compare("y", None, expected)[2] is False
     assert compare("y", NotAttempted(), expected)[2] is False
@@ -114,7 +115,7 @@ def test_shape_only_mistake_says_nothing_once_the_shape_is_right():
     mistakes = [Mistake("valid mode?", None, match="shape")]
     expected = np.array([1.0, 2.0, 3.0])
     text = compare("y", np.array([1.0, 2.0, 4.0]), expected, mistakes=mistakes, mistake_values=[np.zeros(3)])[1]
-    assert text == "y[2] is 4.0, expected 3.0"
+    assert text == "y[2] is 4.0, expected 3.0: recompute that entry by hand, step by step, and compare (q.hint() helps)"
 
 
 def test_question_arguments_are_validated():

@@ -10,7 +10,7 @@ the printed version, so that copying it gets a specific message). References com
 >>> q1.check(SLIDE_VALID)
 ❌ valid[1, 0] is -17, too small (2 of 9 values differ): sign slip? These are the slide's printed values: recompute the middle row, e.g. the window at row 1, column 0: 4 × centre − (up + down + left + right).
 >>> q4.check(lambda image, kernel, padding=0, stride=1: convolve2d(image, kernel, padding, stride))
-❌ on the slide's image with the Sobel x kernel, the result[0, 0] is -9.0, expected 9.0 (8 of 9 values differ): kernel flipped? That is true convolution; cross-correlation slides the kernel as it is: out[i, j] = Σ image[i·s + m, j·s + n] · kernel[m, n]. (3/10 tests passed)
+❌ on the slide's image with the Sobel x kernel, the result[0, 0] is -9.0, too small (8 of 9 values differ): kernel flipped? That is true convolution; cross-correlation slides the kernel as it is: out[i, j] = Σ image[i·s + m, j·s + n] · kernel[m, n]. (3/10 tests passed)
 """
 from __future__ import annotations
 

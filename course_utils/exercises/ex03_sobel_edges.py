@@ -9,9 +9,9 @@ and the named kernels.
 >>> q2.check(*magnitude_orientation(GX, GY))
 ✅ Correct! magnitude and orientation are right: atan2(gy, gx) keeps the quadrant, e.g. (−3, −3) points to −135°.
 >>> q2.check(magnitude_orientation(GX, GY)[0], np.degrees(np.arctan2(GX, GY)))
-❌ orientation[0] is 90.0, expected 0.0 (4 of 6 values differ): atan2 takes gy first: np.arctan2(gy, gx). With the arguments swapped, 0° (brighter to the right) becomes 90°. (1/2 correct)
+❌ orientation[0] is 90.0, too large (4 of 6 values differ): atan2 takes gy first: np.arctan2(gy, gx). With the arguments swapped, 0° (brighter to the right) becomes 90°. (1/2 correct)
 >>> q1.check(lambda image: np.stack(sobel_gradients(image)[1::-1]))
-❌ on the given triangle image, the result[0, 0, 1] is 2.0, expected 0.0 (66 of 96 values differ): x and y swapped? Return np.stack([gx, gy]): gx (S_x, brighter to the right) first, then gy (S_y, brighter below). (0/9 tests passed)
+❌ on the given triangle image, the result[0, 0, 1] is 2.0, too large (66 of 96 values differ): x and y swapped? Return np.stack([gx, gy]): gx (S_x, brighter to the right) first, then gy (S_y, brighter below). (0/9 tests passed)
 """
 from __future__ import annotations
 

@@ -48,8 +48,8 @@ q1 = ValueQuestion(
                    Mistake("with no padding the output shrinks: 28 − 3 + 1.", 28)],
         "alexnet_width": [Mistake("forgot the padding? Add 2P = 4 to the input: (224 + 4 − 11) / 4 + 1.", 54),
                           Mistake("forgot the + 1? out = (I + 2P − F) / S + 1.", 54.25),
-                          Mistake("padding applied twice? P = 2 zeros per side means + 2P = + 4, not + 8.", 56),
-                          Mistake("round down, not up: out = floor((I + 2P − F) / S) + 1.", 56),
+                          Mistake("padding applied twice (P = 2 zeros per side means + 2P = + 4, not + 8), or rounded "
+                                  "up? Round down: out = floor((I + 2P − F) / S) + 1.", 56),
                           Mistake("forgot the stride? Divide by S = 4 before adding 1.", 218)],
     },
     hint=["out = (I + 2P − F) / S + 1, rounded down.",

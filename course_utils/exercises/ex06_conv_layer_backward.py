@@ -9,7 +9,7 @@ gradients), :func:`~course_utils.layers.numerical_gradient`,
 >>> q1.check((8, 16, 16, 10), 760)
 ✅ Correct! all 4 values of out_shape are right, n_params = 760.
 >>> q3.check(lambda dout: dout.sum(axis=(1, 2)))
-❌ on a test with an input of shape (2, 3, 3, 2), the result has shape (2, 2), expected (2,): bias gradient not summed over the batch: each bias is used by every image AND every position, so db = dout.sum(axis=(0, 1, 2)). (0/6 tests passed)
+❌ on a test with dout of shape (2, 3, 3, 2), the result has shape (2, 2), expected (2,): bias gradient not summed over the batch: each bias is used by every image AND every position, so db = dout.sum(axis=(0, 1, 2)). (0/6 tests passed)
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ leave the grader.
 >>> q3.check(257_546)
 ✅ Correct! total_params = 257,546.
 >>> q3.check(257_310)
-❌ total_params is 257,310, expected 257,546: forgot the biases? Every filter and every unit has one.
+❌ total_params is 257,310, too small: forgot the biases? Every filter and every unit has one.
 """
 from __future__ import annotations
 

@@ -30,16 +30,17 @@ Writing a question (see ``exercises/README.md``, "Add a question")::
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 import math
 import sys
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from course_utils.sandbox_child import _ALWAYS_BANNED_MODULES, NotAttempted, Unsupported, _Child, decode_plain, run_probe
+from course_utils.exercises.forbidden import ALWAYS_BANNED_MODULES, forbidden_uses, patch_calls, restore
+from course_utils.sandbox_child import NotAttempted, Unsupported, decode_plain, run_probe
 
 PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN = (
     "PASS", "FAIL", "ERROR", "TIMEOUT", "MEMORY", "CRASH", "MISSING", "INVALID", "FORBIDDEN")
@@ -224,31 +225,37 @@ def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False
     raw_got = answer_array[first] if first else answer_array[()]
     raw_want = np.asarray(expected)[first] if first else np.asarray(expected)[()]
     got, want = float(raw_got), float(raw_want)
+    unrounded = integer and math.isfinite(got) and got != round(got) and abs(got - want) < 1
     if not math.isfinite(got):
         direction = f"{_fmt(got)}, not a finite number"
-    elif integer and got != round(got) and abs(got - want) < 1:
-        direction = "not a whole number: round down (floor) with //"
+    elif unrounded:
+        direction = "not a whole number"
     else:
         direction = "too large" if got > want else "too small"
     if show == SHOW_NOTHING:
         message = f"{where} is {direction}"
     elif show == SHOW_ANSWER or not math.isfinite(got):
         message = f"{where} is {_fmt(raw_got)}, {direction}"
-    elif integer and got != round(got) and abs(got - want) < 1:
-        message = f"{where} is {_fmt(raw_got)}, expected the whole number {_fmt(raw_want)}: round down (floor) with //"
+    elif unrounded:
+        message = f"{where} is {_fmt(raw_got)}, expected the whole number {_fmt(raw_want)}"
     else:
         message = f"{where} is {_fmt(raw_got)}, expected {_fmt(raw_want)}"
     if values.ndim:
         wrong = int((~close).sum())
         if wrong > 1:
             message += f" ({wrong} of {close.size} values differ)"
-    if ":" in direction:
-        return False, message, True
+    if unrounded:
+        return False, f"{message}: round down (floor) with //", True
     return False, _with_mistake(message, values, mistakes, mistake_values, rtol, atol, "values"), True
 
 
 def _with_mistake(message, answer, mistakes, mistake_values, rtol, atol, stage) -> str:
-    """``message`` with the one known mistake the answer matches; with none or several, what to try."""
+    """``message`` with the advice of each known mistake the answer matches; with none, what to try.
+
+    >>> _with_mistake("n is 28", 28, [Mistake("zeros at the border?", 28), Mistake("|gx| + |gy|?", 28)],
+    ...               [28, 28], 1e-6, 1e-9, "values")
+    'n is 28: zeros at the border? Or: |gx| + |gy|?'
+    """
     advice = []
     for mistake, wrong in zip(mistakes, mistake_values):
         # A shape-only mistake explains a wrong shape; once the shape is right it says nothing.
@@ -256,8 +263,8 @@ def _with_mistake(message, answer, mistakes, mistake_values, rtol, atol, stage) 
             continue
         if wrong is not None and mistake.matches(answer, wrong, rtol, atol) and mistake.advice not in advice:
             advice.append(mistake.advice)
-    # Two known mistakes giving the same wrong answer: a tip for either may be the wrong one.
-    return f"{message}: {advice[0] if len(advice) == 1 else TRY[stage]}"
+    # Two known mistakes giving the same wrong answer: either may be the student's, so name both.
+    return f"{message}: {' Or: '.join(advice) if advice else TRY[stage]}"
 
 
 def _expected_value(spec):
@@ -323,22 +330,25 @@ class Question:
             return SHOW_NOTHING
         return SHOW_VALUES if self.points == 0 else SHOW_ANSWER
 
-    def forbidden_in_check(self, answer=None, names: Sequence[str] = ()) -> Result | None:
+    def forbidden_in_check(self, answers: dict) -> Result | None:
         """check()'s side of the grader's bans: FORBIDDEN when the answer's cell imports or calls what the grader refuses.
 
-        The cell is the latest one in the notebook's history that binds one of ``names``
-        (or, outside IPython, the answer function's own source). It uses the same
+        ``answers`` is ``{name: value}``; the cell is the latest one in the notebook's
+        history that binds one of the names (or, outside IPython, the answer function's
+        own source). It uses the same
         declarations as the grader: the exercise's ``forbidden_modules`` (plus
         ``course_utils``) and this question's ``forbidden_calls``.
         """
-        source, namespace = _answer_cell(answer, names)
+        source, namespace = _answer_cell(answers)
         if source is None:
             return None
-        uses = forbidden_uses(source, namespace, (*_ALWAYS_BANNED_MODULES, *self.notebook_forbidden_modules),
+        uses = forbidden_uses(source, namespace, (*ALWAYS_BANNED_MODULES, *self.notebook_forbidden_modules),
                               self.forbidden_calls)
-        if not uses:
-            return None
-        return self.result(FORBIDDEN, f"not allowed in graded code: {uses[0]}: the grader gives 0 points for it, so "
+        return self.forbidden_result(uses[0]) if uses else None
+
+    def forbidden_result(self, what: str) -> Result:
+        """check()'s FORBIDDEN line for ``what`` (``"calling numpy.convolve"``, ``"import scipy.signal"``)."""
+        return self.result(FORBIDDEN, f"not allowed in graded code: {what}: the grader gives 0 points for it, so "
                                       f"write this part yourself (q.hint() helps)")
 
     # --- what the grader's child process must do -------------------------------------
@@ -499,7 +509,7 @@ class ValueQuestion(Question):
         if len(answers) != len(self.names):
             names = ", ".join(self.names)
             return self.result(FAIL, f"check() needs {len(self.names)} value(s): q.check({names})")
-        forbidden = self.forbidden_in_check(names=self.names)
+        forbidden = self.forbidden_in_check(dict(zip(self.names, answers)))
         if forbidden:
             return forbidden
         outcome = run_probe(self.probe_spec(), dict(zip(self.names, answers)))
@@ -569,13 +579,41 @@ class FunctionQuestion(Question):
                 parts.append(f"{name} = {_fmt(arg) if isinstance(arg, (int, float)) else repr(arg)}")
         return ", ".join(parts) or "no arguments"
 
+    def _mistake_values(self, args) -> list:
+        """Each known mistake's wrong value on ``args`` (None where the mistake does not apply)."""
+        values = []
+        for mistake in self.mistakes:
+            try:
+                values.append(_expected_value(mistake.wrong(*_copy_args(args))))
+            except Exception:  # a mistake that does not apply to this input
+                values.append(None)
+        return values
+
+    def _explaining(self, returned: dict, wrong: dict, i: int) -> list[int]:
+        """Indices of the known mistakes to offer on test ``i``.
+
+        Two mistakes may give the same value on one input (forgetting the padding and
+        padding one side only, on AlexNet conv1); where several match test ``i``, those
+        that also give what the function returned on every other test win.
+        """
+        def matches(k, j):
+            return wrong[j][k] is not None and self.mistakes[k].matches(returned[j], wrong[j][k], self.rtol, self.atol)
+
+        here = [k for k, m in enumerate(self.mistakes) if m.match == "values" and matches(k, i)]
+        everywhere = [k for k in here if all(wrong[j][k] is None or matches(k, j) for j in returned)]
+        dropped = set(here) - set(everywhere) if len(here) > 1 and everywhere else set()
+        return [k for k in range(len(self.mistakes)) if k not in dropped]
+
     def judge(self, outcome, args_list, *, hidden) -> Result:
         calls = outcome["calls"]
         if len(calls) != len(args_list):
             return self.result(ERROR, "could not read your function's results")
         labels = self._labels(args_list, hidden)
+        returned = {i: decode_plain(call["answer"]) for i, call in enumerate(calls)
+                    if call.get("outcome") == "ok" and call["answer"].get("type") != "none"}
+        wrong = {i: self._mistake_values(args_list[i]) for i in returned}
         passed, first_message, not_attempted, raised = 0, None, 0, 0
-        for call, args, label in zip(calls, args_list, labels):
+        for i, (call, args, label) in enumerate(zip(calls, args_list, labels)):
             ok, message = False, None
             kind = call.get("outcome")
             if kind == "not_attempted":
@@ -590,21 +628,17 @@ class FunctionQuestion(Question):
                     f"{prefix}: {call.get('error')}"
                 if call.get("forbidden"):
                     return self.result(FORBIDDEN, message)
-            elif kind == "ok" and call["answer"].get("type") == "none":
+            elif kind == "ok" and i not in returned:
                 message = f"your function returned nothing (None) on {label}: end it with `return` and the result"
             elif kind == "ok":
-                answer = decode_plain(call["answer"])
                 expected = _expected_value(self.reference(*_copy_args(args)))
-                wrong_values = []
-                for mistake in self.mistakes:
-                    try:
-                        wrong_values.append(_expected_value(mistake.wrong(*_copy_args(args))))
-                    except Exception:  # a mistake that does not apply to this input
-                        wrong_values.append(None)
-                ok, text, attempted = compare(f"{self.name}(...)", answer, expected, rtol=self.rtol, atol=self.atol,
-                                              integer=self.integer, mistakes=self.mistakes,
-                                              mistake_values=wrong_values, show=self.shows(hidden),
-                                              dtype=self.dtype, answer_dtype=call["answer"].get("orig_dtype"))
+                offered = self._explaining(returned, wrong, i)
+                ok, text, attempted = compare(f"{self.name}(...)", returned[i], expected, rtol=self.rtol,
+                                              atol=self.atol, integer=self.integer,
+                                              mistakes=[self.mistakes[k] for k in offered],
+                                              mistake_values=[wrong[i][k] for k in offered],
+                                              show=self.shows(hidden), dtype=self.dtype,
+                                              answer_dtype=call["answer"].get("orig_dtype"))
                 if not attempted:
                     not_attempted += 1
                 message = f"on {label}, {text.replace(f'{self.name}(...)', 'the result', 1)}" if not ok else None
@@ -629,50 +663,66 @@ class FunctionQuestion(Question):
         if fn is None or fn is Ellipsis:
             return self.result(FAIL, f"{NOT_ATTEMPTED}: replace the placeholder and run the cell (q.hint() helps).",
                                attempted=False)
-        forbidden = self.forbidden_in_check(fn, [self.name])
+        forbidden = self.forbidden_in_check({self.name: fn})
         if forbidden:
             return forbidden
         args_list = self.check_args()
-        # The grader's own replacement of forbidden_calls, so that calls through helpers are refused too.
-        saved = _Child.patch_forbidden_calls(_NO_RECORD, self.forbidden_calls, self.id)
+        # Replaced as the grader replaces them, so that calls through helpers are refused too,
+        # even when the student's code catches the exception.
+        violations = []
+        saved = patch_calls(self.forbidden_calls, violations.append)
         try:
             outcome = run_probe(self.probe_spec(), {self.name: fn}, [_copy_args(a) for a in args_list])
         finally:
-            _Child.restore(saved)
+            restore(saved)
+        if violations:
+            return self.forbidden_result(violations[0])
         return self.judge_outcome(outcome, args_list, hidden=False)
 
 
-class _NoRecord:
-    """Stands in for the grader child's violation log when check() patches forbidden calls."""
+def _answer_cell(answers: dict):
+    """``(source, namespace)`` of the code that defined ``answers`` (``{name: value}``), or ``(None, {})``.
 
-    @staticmethod
-    def record_violation(what):
-        return None
+    In a notebook, the latest cell that binds one of the names, when the answer is that
+    name's value there; otherwise a function's own source (a lambda's alone, not the
+    line around it, which may be the ``check()`` call itself).
 
-
-_NO_RECORD = _NoRecord()
-
-
-def _answer_cell(answer, names):
-    """``(source, namespace)`` of the cell that defined the answer, or ``(None, {})`` when unknown."""
-    shell = None
-    if "IPython" in sys.modules:
-        shell = sys.modules["IPython"].get_ipython()
-    if shell is not None:
+    >>> square = lambda v: v * v
+    >>> _answer_cell({"f": square})[0]
+    'lambda v: v * v'
+    """
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    if shell is not None and any(shell.user_ns.get(name, _UNSET) is value for name, value in answers.items()):
         for cell in reversed(list(shell.user_ns.get("In", []))):
             try:
                 tree = ast.parse(cell)
             except SyntaxError:
                 continue
-            if set(names) & _bound_names(tree):
+            if set(answers) & _bound_names(tree):
                 return cell, shell.user_ns
         return None, {}
-    if callable(answer):
-        try:
-            return inspect.getsource(answer), getattr(answer, "__globals__", {})
-        except (OSError, TypeError):
-            return None, {}
+    for value in answers.values():
+        if callable(value):
+            return _own_source(value), getattr(value, "__globals__", {})
     return None, {}
+
+
+_UNSET = object()
+
+
+def _own_source(fn) -> str | None:
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
+    if getattr(fn, "__name__", "") != "<lambda>":
+        return source
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:   # a lambda inside a statement spread over several lines: no source to scan
+        return None
+    lambdas = [ast.get_source_segment(textwrap.dedent(source), node) for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
+    return "\n".join(lambdas) or None
 
 
 def _bound_names(tree) -> set:
@@ -683,92 +733,6 @@ def _bound_names(tree) -> set:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
     return names
-
-
-def _banned(module: str, modules) -> bool:
-    return any(module == m or module.startswith(m + ".") for m in modules)
-
-
-def _resolve(dotted: str):
-    module, _, attr = dotted.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        return None
-
-
-def forbidden_uses(source: str, namespace: dict, modules: Sequence[str], calls: Sequence[str]) -> list[str]:
-    """What in ``source`` the grader refuses: imports of ``modules`` (or their submodules), uses of ``calls``.
-
-    Names are looked up in ``namespace`` (the notebook's), as the cell sees them.
-
-    >>> forbidden_uses("y = np.convolve(x, h)", {"np": np}, [], ["numpy.convolve"])
-    ['calling numpy.convolve']
-    >>> forbidden_uses("from scipy import signal", {}, ["scipy.signal"], [])
-    ['import scipy.signal']
-    >>> forbidden_uses("y = np.flip(h)", {"np": np}, ["scipy.signal"], ["numpy.convolve"])
-    []
-    """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    targets = {id(obj): dotted for dotted in calls if (obj := _resolve(dotted)) is not None}
-    local, found = {}, []
-
-    def flag(what):
-        if what not in found:
-            found.append(what)
-
-    def inspect_object(obj):
-        if not (inspect.ismodule(obj) or inspect.isroutine(obj) or inspect.isclass(obj)):
-            return   # an instance (a question object, an array) is data, not code the cell imported
-        name = getattr(obj, "__name__", None) if inspect.ismodule(obj) else getattr(obj, "__module__", None)
-        if isinstance(name, str) and _banned(name, modules):
-            flag(f"import {name}")
-        if id(obj) in targets:
-            flag(f"calling {targets[id(obj)]}")
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if _banned(alias.name, modules):
-                    flag(f"import {alias.name}")
-                local[(alias.asname or alias.name).split(".")[0]] = sys.modules.get(alias.name.split(".")[0])
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            if _banned(node.module, modules):
-                flag(f"import {node.module}")
-            for alias in node.names:
-                full = f"{node.module}.{alias.name}"
-                if _banned(full, modules):
-                    flag(f"import {full}")
-                if full in calls:
-                    flag(f"calling {full}")
-        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) and \
-                isinstance(node.args[0].value, str) and getattr(node.func, "attr", getattr(node.func, "id", "")) in \
-                ("__import__", "import_module") and _banned(node.args[0].value, modules):
-            flag(f"import {node.args[0].value}")
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Attribute) or not isinstance(node.ctx, ast.Load):
-            continue
-        chain, base = [], node
-        while isinstance(base, ast.Attribute):
-            chain.append(base.attr)
-            base = base.value
-        if not isinstance(base, ast.Name):
-            continue
-        obj = local.get(base.id, namespace.get(base.id))
-        for attr in reversed(chain):
-            if obj is None:
-                break
-            inspect_object(obj)
-            try:
-                obj = getattr(obj, attr)
-            except Exception:  # a lazy attribute that fails to load: nothing the cell could use
-                obj = None
-        if obj is not None:
-            inspect_object(obj)
-    return found
 
 
 def _copy_args(args):
@@ -897,7 +861,7 @@ class ModelQuestion(Question):
         return self.result(PASS, self.success or f"all {len(want)} layers match ({_fmt(total)} parameters).", 1.0)
 
     def check_result(self, model_or_builder=None) -> Result:
-        forbidden = self.forbidden_in_check(model_or_builder, [self.name])
+        forbidden = self.forbidden_in_check({self.name: model_or_builder})
         if forbidden:
             return forbidden
         outcome = run_probe(self.probe_spec(), {self.name: model_or_builder})
