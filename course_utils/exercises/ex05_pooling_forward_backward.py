@@ -11,7 +11,7 @@ sum of their gradients).
 ✅ Correct! all 4 values of pooled_2x2 are right, all 9 values of pooled_3x3 are right.
 >>> q1.check(pool2d(X4, 2, mode="avg"), [[3, 3, 3], [3, 3, 3], [3, 2, 3]])
 ❌ pooled_2x2[0, 0] is 3.25, too small (4 of 4 values differ): averaging instead of max? Max pooling keeps the LARGEST value of each window. (1/2 correct)
->>> q4.check(lambda dout, x, size, stride: np.kron(dout, np.ones((size, size))) if size == stride else x * 0)
+>>> q4.check(lambda dout, x, size, stride: np.kron(dout, np.ones((size, size))))
 ❌ on the slides' 4×4 map (2×2, stride 2), the result[0, 0] is 10.0, too large (12 of 16 values differ): gradient spread to every position of the window: only the window's maximum influenced the output, so only it gets dout (the others get 0). (0/10 tests passed)
 """
 from __future__ import annotations
@@ -90,7 +90,7 @@ def _backward_cases(rng):
     cases = []
     for x, size, stride in _forward_cases(rng):
         cases.append((rng.normal(size=pool2d(x, size, stride).shape), x, size, stride))
-    ties = rng.integers(0, 3, size=(6, 6)).astype(float)      # many ties: the first maximum wins
+    ties = rng.integers(0, 3, size=(6, 6))      # many ties (the first maximum wins), and integers: dx must still be float
     cases.append((rng.normal(size=(3, 3)), ties, 2, 2))
     return cases
 

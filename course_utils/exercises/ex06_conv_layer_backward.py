@@ -152,8 +152,8 @@ q1 = ValueQuestion(
         "out_shape": [
             Mistake("channels-first? This course (and Keras) is channels-last: (N, H_out, W_out, C_out).",
                     [8, 10, 16, 16]),
-            Mistake("forgot the padding? (32 + 2·2 − 5) // 2 + 1 = 16.", [8, 14, 14, 10]),
-            Mistake("stride ignored? (32 + 2·2 − 5) // 2 + 1 = 16.", [8, 32, 32, 10]),
+            Mistake("forgot the padding? Add 2P to the input size: (H + 2P − F) // S + 1.", [8, 14, 14, 10]),
+            Mistake("stride ignored? Divide by S before adding 1: (H + 2P − F) // S + 1.", [8, 32, 32, 10]),
             Mistake("the last axis counts the output channels: one per filter (10), not the 3 input channels.",
                     [8, 16, 16, 3]),
             Mistake("four numbers: (N, H_out, W_out, C_out), the batch included.", [16, 16, 10], match="shape")],

@@ -589,20 +589,20 @@ class FunctionQuestion(Question):
                 values.append(None)
         return values
 
-    def _explaining(self, returned: dict, wrong: dict, i: int) -> list[int]:
-        """Indices of the known mistakes to offer on test ``i``.
+    def _explaining(self, returned: dict, wrong: dict) -> list[int]:
+        """Indices of the known mistakes that may explain the function: no test contradicts them.
 
-        Two mistakes may give the same value on one input (forgetting the padding and
-        padding one side only, on AlexNet conv1); where several match test ``i``, those
-        that also give what the function returned on every other test win.
+        A value mistake is contradicted by a test where the function returned a value of
+        the mistake's shape but not the mistake's value: forgetting the padding and
+        padding one side only give the same width on AlexNet conv1, not on the others.
         """
-        def matches(k, j):
-            return wrong[j][k] is not None and self.mistakes[k].matches(returned[j], wrong[j][k], self.rtol, self.atol)
+        def contradicted(k, j):
+            value = wrong[j][k]
+            return value is not None and np.shape(returned[j]) == np.shape(value) and \
+                not self.mistakes[k].matches(returned[j], value, self.rtol, self.atol)
 
-        here = [k for k, m in enumerate(self.mistakes) if m.match == "values" and matches(k, i)]
-        everywhere = [k for k in here if all(wrong[j][k] is None or matches(k, j) for j in returned)]
-        dropped = set(here) - set(everywhere) if len(here) > 1 and everywhere else set()
-        return [k for k in range(len(self.mistakes)) if k not in dropped]
+        return [k for k, m in enumerate(self.mistakes)
+                if m.match != "values" or not any(contradicted(k, j) for j in returned)]
 
     def judge(self, outcome, args_list, *, hidden) -> Result:
         calls = outcome["calls"]
@@ -612,6 +612,7 @@ class FunctionQuestion(Question):
         returned = {i: decode_plain(call["answer"]) for i, call in enumerate(calls)
                     if call.get("outcome") == "ok" and call["answer"].get("type") != "none"}
         wrong = {i: self._mistake_values(args_list[i]) for i in returned}
+        offered = self._explaining(returned, wrong)
         passed, first_message, not_attempted, raised = 0, None, 0, 0
         for i, (call, args, label) in enumerate(zip(calls, args_list, labels)):
             ok, message = False, None
@@ -632,7 +633,6 @@ class FunctionQuestion(Question):
                 message = f"your function returned nothing (None) on {label}: end it with `return` and the result"
             elif kind == "ok":
                 expected = _expected_value(self.reference(*_copy_args(args)))
-                offered = self._explaining(returned, wrong, i)
                 ok, text, attempted = compare(f"{self.name}(...)", returned[i], expected, rtol=self.rtol,
                                               atol=self.atol, integer=self.integer,
                                               mistakes=[self.mistakes[k] for k in offered],
