@@ -4,7 +4,8 @@ import collections
 
 import pytest
 
-from course_utils import sandbox
+from course_utils import sandbox, sandbox_child
+from course_utils.exercises import forbidden
 from course_utils.exercises import all_exercises
 from course_utils.exercises.framework import FORBIDDEN, PASS
 from course_utils.exercises.synthetic import graded_sources, submission
@@ -66,3 +67,8 @@ def test_every_rejected_answer_says_what_to_try(judged):
 def test_forgotten_return_is_named(judged):
     lines = [result.message for qid, source, result, _, _ in judged if "return" not in source and "def " in source]
     assert lines and all("returned nothing (None)" in line for line in lines)
+
+
+def test_check_always_bans_what_the_grader_always_bans():
+    # Two copies until the grader's child imports course_utils.exercises.forbidden.
+    assert set(forbidden.ALWAYS_BANNED_MODULES) == set(sandbox_child._ALWAYS_BANNED_MODULES)

@@ -59,16 +59,15 @@ def graded_references(exercise):
     """``[(qid, name, run)]`` for the exercise's graded value questions and its graded functions' visible examples."""
     out = []
     for q in exercise.questions:
-        if True:
-            if q.points == 0:
-                continue
-            if isinstance(q, ValueQuestion):
-                for name, value in q.expected().items():
-                    if (q.id, name) not in GIVEN:
-                        out += [(q.id, name, run) for run in references(value)]
-            elif isinstance(q, FunctionQuestion):
-                for label, args in q.examples:
-                    out += [(q.id, label, run) for run in references(q.reference(*args))
+        if q.points == 0:
+            continue
+        if isinstance(q, ValueQuestion):
+            for name, value in q.expected().items():
+                if (q.id, name) not in GIVEN:
+                    out += [(q.id, name, run) for run in references(value)]
+        elif isinstance(q, FunctionQuestion):
+            for label, args in q.examples:
+                out += [(q.id, label, run) for run in references(q.reference(*args))
                         if any(abs(v) >= 10 or v != round(v) for v in run)]
     return out
 
