@@ -335,9 +335,8 @@ class Question:
 
         ``answers`` is ``{name: value}``; the cell is the latest one in the notebook's
         history that binds one of the names (or, outside IPython, the answer function's
-        own source). It uses the same
-        declarations as the grader: the exercise's ``forbidden_modules`` (plus
-        ``course_utils``) and this question's ``forbidden_calls``.
+        own source). It uses the same declarations as the grader: the exercise's
+        ``forbidden_modules`` (plus ``course_utils``) and this question's ``forbidden_calls``.
         """
         source, namespace = _answer_cell(answers)
         if source is None:
