@@ -7,9 +7,10 @@ import pytest
 
 from course_utils import sandbox
 from course_utils.exercises.framework import (
-    FunctionQuestion, Mistake, Question, Result, ValueQuestion, compare)
+    FORBIDDEN, FunctionQuestion, Mistake, Question, Result, ValueQuestion, compare)
 from course_utils.exercises.submission import InvalidNotebook, graded_cells, read_notebook, strip_magics
 from course_utils.sandbox_child import NotAttempted, Unsupported, decode_plain, run_probe, to_plain
+from exercise_asserts import sourceless
 
 
 def roundtrip(value):
@@ -84,9 +85,10 @@ def test_probe_reads_values_and_calls_functions():
 def test_compare_message_order_type_shape_dtype_values():
     expected = np.array([1.0, 2.0, 3.0])
     assert compare("y", "1,2,3", expected)[1] == "y is a string, expected an array of shape (3,): write the number itself, without quotes"
-    assert compare("y", np.zeros(4), expected)[1] == "y has shape (4,), expected (3,)"
-    assert compare("y", np.array([True, False, True]), expected)[1] == "y holds True/False values, expected numbers"
-    assert compare("y", np.array([1.0, 2.5, 0.0]), expected)[1] == "y[1] is 2.5, expected 2.0 (2 of 3 values differ)"
+    assert compare("y", np.zeros(4), expected)[1] == "y has shape (4,), expected (3,): work out the size of each axis first (q.hint() helps)"
+    assert compare("y", np.array([True, False, True]), expected)[1] == "y holds True/False values, expected numbers: convert with .astype(float)"
+    assert compare("y", np.array([1.0, 2.5, 0.0]), expected)[1] == ("y[1] is 2.5, expected 2.0 (2 of 3 values differ): recompute that entry by hand, "
+                                                          "step by step, and compare (q.hint() helps)")
     assert compare("y", np.array([1.0, 2.0, 3.0]), expected) == (True, "", True)
     assert compare("y", None, expected)[2] is False
     assert compare("y", NotAttempted(), expected)[2] is False
@@ -114,7 +116,34 @@ def test_shape_only_mistake_says_nothing_once_the_shape_is_right():
     mistakes = [Mistake("valid mode?", None, match="shape")]
     expected = np.array([1.0, 2.0, 3.0])
     text = compare("y", np.array([1.0, 2.0, 4.0]), expected, mistakes=mistakes, mistake_values=[np.zeros(3)])[1]
-    assert text == "y[2] is 4.0, expected 3.0"
+    assert text == "y[2] is 4.0, expected 3.0: recompute that entry by hand, step by step, and compare (q.hint() helps)"
+
+
+def test_function_tips_come_from_mistakes_that_no_test_contradicts():
+    # On (1, 1) both mistakes give 0; (3, 1) tells them apart.
+    q = FunctionQuestion("demo.q1", points=1, name="f", reference=lambda a, b: a + b,
+                         make_args=lambda rng: [(1, 1), (3, 1)],
+                         mistakes=[Mistake("subtracted b from a?", lambda a, b: a - b),
+                                   Mistake("subtracted a from b?", lambda a, b: b - a)])
+    assert q.check_result(lambda a, b: b - a).message == \
+        "on a test with a = 1, b = 1, the result is 0, too small: subtracted a from b? (0/2 tests passed)"
+
+
+def test_check_refuses_forbidden_calls_it_cannot_see_in_the_source():
+    q = FunctionQuestion("demo.q1", points=1, name="f", reference=lambda x: x, make_args=lambda rng: [(np.ones(3),)],
+                         forbidden_calls=["numpy.convolve"])
+
+    def hidden_in_a_try(x):
+        try:
+            return np.convolve(x, [1.0])
+        except Exception:
+            return x
+
+    result = q.check_result(sourceless(hidden_in_a_try))
+    assert (result.status, result.message) == (FORBIDDEN, "not allowed in graded code: calling numpy.convolve: the "
+                                                          "grader gives 0 points for it, so write this part yourself "
+                                                          "(q.hint() helps)")
+    assert np.convolve([1.0, 2.0], [1.0]).tolist() == [1.0, 2.0]     # restored afterwards
 
 
 def test_question_arguments_are_validated():

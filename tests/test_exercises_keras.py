@@ -18,7 +18,7 @@ from course_utils.exercises.layer_checks import (Layer, LayerMistake, LayerSumma
 from course_utils.exercises.synthetic import graded_sources, submission
 from course_utils.models import lenet5_slides
 from course_utils.sandbox_child import to_plain
-from exercise_asserts import assert_not_attempted, assert_wrong, check, stub
+from exercise_asserts import assert_not_attempted, assert_wrong, check, sourceless, stub
 
 
 # --- the layer-summary checker -----------------------------------------------------------
@@ -27,7 +27,7 @@ def test_summaries_drop_the_input_layer_and_read_activations():
     def functional():
         inputs = keras.Input((6, 6, 1))
         return keras.Model(inputs, layers.Activation("relu")(layers.Conv2D(2, 3)(inputs)))
-    assert summarise(functional) == [Layer("Conv2D", (None, 4, 4, 2), 20, "linear"), Layer("ReLU", (None, 4, 4, 2), 0, "relu")]
+    assert summarise(functional) == [Layer("Conv2D", (None, 4, 4, 2), 20, "linear"), Layer("ReLU", (None, 4, 4, 2), 0, None)]
     assert fold_activations(summarise(functional)) == [Layer("Conv2D", (None, 4, 4, 2), 20, "relu")]
     with pytest.raises(ValueError, match="could not be built"):
         summarise(lambda: 1 / 0)
@@ -80,18 +80,18 @@ def test_ex07_reference_is_the_slides_summary():
 def test_ex07_q1_model():
     assert check(ex07.q1, ex07.mistake_model).status == PASS
     assert check(ex07.q1, lenet5_slides()).status == PASS       # a model (not a builder), functional API
-    assert_wrong(check(ex07.q1, lambda: ex07.mistake_model(second_padding="same")),
+    assert_wrong(check(ex07.q1, sourceless(lambda: ex07.mistake_model(second_padding="same"))),
                  "layer 3 (Conv2D) outputs (None, 14, 14, 16), expected (None, 10, 10, 16): did you use "
                  "padding='same' on the second conv?")
-    assert_wrong(check(ex07.q1, lambda: ex07.mistake_model(first_padding="valid")),
+    assert_wrong(check(ex07.q1, sourceless(lambda: ex07.mistake_model(first_padding="valid"))),
                  "layer 1 (Conv2D) outputs (None, 24, 24, 6), expected (None, 28, 28, 6): padding='same'")
-    assert_wrong(check(ex07.q1, lambda: ex07.mistake_model(pooling="max")),
+    assert_wrong(check(ex07.q1, sourceless(lambda: ex07.mistake_model(pooling="max"))),
                  "layer 2 is MaxPooling2D, expected AveragePooling2D", "as LeNet-5 did")
-    assert_wrong(check(ex07.q1, lambda: ex07.mistake_model(c5_kernel=5)), "(None, 1, 1, 120)", "1×1 convolution")
-    assert_wrong(check(ex07.q1, lambda: ex07.mistake_model(activation=None)),
+    assert_wrong(check(ex07.q1, sourceless(lambda: ex07.mistake_model(c5_kernel=5))), "(None, 1, 1, 120)", "1×1 convolution")
+    assert_wrong(check(ex07.q1, sourceless(lambda: ex07.mistake_model(activation=None))),
                  "layer 1 (Conv2D) uses activation 'linear', expected 'relu': forgot activation='relu'?")
-    assert_wrong(check(ex07.q1, lambda: ex07.mistake_model(output_activation=None)), "forgot activation='softmax'?")
-    assert_wrong(check(ex07.q1, lambda: ex07.mistake_model(flatten=False)), "expected Flatten", "Flatten()")
+    assert_wrong(check(ex07.q1, sourceless(lambda: ex07.mistake_model(output_activation=None))), "forgot activation='softmax'?")
+    assert_wrong(check(ex07.q1, sourceless(lambda: ex07.mistake_model(flatten=False))), "expected Flatten", "Flatten()")
     assert_wrong(check(ex07.q1, lambda: keras.Sequential([keras.Input((28, 28)), layers.Conv2D(6, 5)])),
                  "keras.Input((28, 28, 1))")
     assert_not_attempted(check(ex07.q1, stub))
@@ -122,11 +122,13 @@ def test_ex07_q2_q3_parameter_counts():
 
 def test_ex07_q4_prepare():
     assert check(ex07.q4, lambda x: (x / 255.0).astype("float32")[..., np.newaxis]).status == PASS
-    assert check(ex07.q4, lambda x: x.reshape(-1, 28, 28, 1) / 255).status == PASS
+    assert check(ex07.q4, lambda x: (x.reshape(-1, 28, 28, 1) / np.float32(255)).astype(np.float32)).status == PASS
+    assert_wrong(check(ex07.q4, lambda x: x.reshape(-1, 28, 28, 1) / 255),     # the question asks for float32
+                 "has dtype float64, expected float32: convert with .astype(np.float32)")
     assert_wrong(check(ex07.q4, lambda x: x / 255.0), "has shape (1, 28, 28), expected (1, 28, 28, 1)", "channel axis")
     assert_wrong(check(ex07.q4, lambda x: (x / 255.0)[:, None]), "channels-last")
-    assert_wrong(check(ex07.q4, lambda x: x[..., None].astype(float)), "divide by 255")
-    assert_wrong(check(ex07.q4, lambda x: (x / x.max())[..., None]), "not by this batch's maximum", "(4/5 tests passed)")
+    assert_wrong(check(ex07.q4, lambda x: x[..., None].astype("float32")), "divide by 255")
+    assert_wrong(check(ex07.q4, lambda x: (x / x.max()).astype("float32")[..., None]), "not by this batch's maximum", "(4/5 tests passed)")
     assert_not_attempted(check(ex07.q4, stub))
 
 
@@ -158,15 +160,15 @@ def test_ex07_practice_fc_share():
 # --- exercise 09 -------------------------------------------------------------------------
 
 def block_model(**switches):
-    return lambda: ex09._model(ex09.IDENTITY_INPUT, lambda x: ex09.mistake_block(x, 16, 1, **switches))
+    return sourceless(lambda: ex09._model(ex09.IDENTITY_INPUT, lambda x: ex09.mistake_block(x, 16, 1, **switches)))
 
 
 def small_resnet(**switches):
-    return lambda: ex09.small_resnet(lambda x, f, s: ex09.mistake_block(x, f, s, **switches))
+    return sourceless(lambda: ex09.small_resnet(lambda x, f, s: ex09.mistake_block(x, f, s, **switches)))
 
 
 def inception(**switches):
-    return lambda: ex09._model(ex09.INCEPTION_INPUT, lambda x: ex09.mistake_inception(x, *ex09.INCEPTION_3A, **switches))
+    return sourceless(lambda: ex09._model(ex09.INCEPTION_INPUT, lambda x: ex09.mistake_inception(x, *ex09.INCEPTION_3A, **switches)))
 
 
 def test_ex09_mistake_generators_are_pinned_to_the_references():
@@ -234,7 +236,7 @@ def test_ex09_q4_inception_module():
 def test_ex09_q5_inception_arithmetic_and_the_slide_error():
     assert ex09.inception_multiplications() == (43_352_064, 6_021_120)   # the slide says ≈ 43 M and ≈ 5.4 M
     assert check(ex09.q5, 43_352_064, 6_021_120).status == PASS
-    assert_wrong(check(ex09.q5, 43_352_064, 5_400_000), "the slide's", "which is wrong")
+    assert_wrong(check(ex09.q5, 43_352_064, 5_400_000), "the slide's", "which is miscounted")
     assert_wrong(check(ex09.q5, 55_296, 6_021_120), "that counts weights")
     assert_wrong(check(ex09.q5, 43_352_064, 3_612_672), "cost of the 1×1 reduction itself")
     assert_not_attempted(check(ex09.q5, None, None))

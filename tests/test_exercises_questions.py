@@ -6,7 +6,7 @@ import scipy.linalg
 
 from course_utils.exercises import ex01_convolution_1d as ex01
 from course_utils.exercises import ex04_output_sizes as ex04
-from course_utils.exercises.framework import ERROR, FAIL, PASS
+from course_utils.exercises.framework import ERROR, FAIL, FORBIDDEN, PASS
 from exercise_asserts import assert_wrong, check, stub
 
 X, H = ex01.X, ex01.H
@@ -23,7 +23,7 @@ def test_ex01_q1_solution_and_slide_values():
 
 
 def test_ex01_q1_known_mistakes():
-    assert_wrong(check(ex01.q1, np.correlate(X, H, "full")), "y[0] is -2.0, expected 2.0", "did you flip the kernel?")
+    assert_wrong(check(ex01.q1, np.correlate(X, H, "full")), "y[0] is -2.0, too small", "did you flip the kernel?")
     assert_wrong(check(ex01.q1, np.convolve(X, H, "valid")), "y has shape (6,), expected (10,)", "'valid' mode")
     assert_wrong(check(ex01.q1, (X - np.r_[0, 0, X[:6]])), "shape (8,)", "goes on to n = 9")
     assert_wrong(check(ex01.q1, np.convolve(X, [1, 0, 1])), "y[2] is", "subtracted, not added")
@@ -42,13 +42,14 @@ def test_ex01_q1_type_dtype_and_stub():
 def test_ex01_q1_first_wrong_element_is_named():
     y = np.convolve(X, H)
     y[3] = 0.7408
-    assert_wrong(check(ex01.q1, y), "y[3] is 0.7408, expected -0.6685")
+    assert_wrong(check(ex01.q1, y), "y[3] is 0.7408, too large: recompute that entry by hand")
 
 
 def test_ex01_q2():
     assert check(ex01.q2, 106, 100, 94).status == PASS
-    assert_wrong(check(ex01.q2, 107, 100, 94), "n_full is 107, expected 106", "off by one", "(2/3 correct)")
-    assert_wrong(check(ex01.q2, 106, 94, 94), "n_same is 94, expected 100", "'same' pads")
+    assert_wrong(check(ex01.q2, 107, 100, 94), "n_full is 107, too large: off by one", "(2/3 correct)")
+    assert "106" not in check(ex01.q2, 107, 100, 94).message   # graded: the direction, never the expected value
+    assert_wrong(check(ex01.q2, 106, 94, 94), "n_same is 94, too small: that is 'valid'; 'same' pads")
     assert_wrong(check(ex01.q2, 106, 100, 93), "n_valid is 93", "N − K + 1")
     assert check(ex01.q2, 106, 100, 94).points == 2
     assert check(ex01.q2, 107, 100, 94).points == pytest.approx(4 / 3, abs=1e-3)
@@ -66,10 +67,14 @@ def conv_loops(x, h):
 
 def test_ex01_q3():
     assert check(ex01.q3, conv_loops).status == PASS
-    assert_wrong(check(ex01.q3, lambda x, h: np.correlate(x, h, "full")), "on the slide's x and h",
+    assert_wrong(check(ex01.q3, lambda x, h: conv_loops(x, h[::-1])), "on the slide's x and h",
                  "did you flip the kernel?")
-    assert_wrong(check(ex01.q3, lambda x, h: np.convolve(x, h, "valid")), "shape (6,), expected (10,)", "'valid' mode")
-    assert_wrong(check(ex01.q3, lambda x, h: np.convolve(x, h, "same")), "'same' mode")
+    assert_wrong(check(ex01.q3, lambda x, h: conv_loops(x, h)[len(h) - 1:len(x)]), "shape (6,), expected (10,)",
+                 "'valid' mode")
+    assert_wrong(check(ex01.q3, lambda x, h: conv_loops(x, h)[(len(h) - 1) // 2:][:len(x)]), "'same' mode")
+    forbidden = check(ex01.q3, lambda x, h: np.convolve(x, h))
+    assert (forbidden.status, forbidden.message.split(":")[:2]) == (FORBIDDEN, ["not allowed in graded code",
+                                                                                " calling numpy.convolve"])
     assert_wrong(check(ex01.q3, lambda x, h: conv_loops(np.pad(x, len(h) - 1), h)), "padding applied twice?")
     assert not check(ex01.q3, stub).attempted
     assert not check(ex01.q3, None).attempted
@@ -97,7 +102,8 @@ def test_ex01_q4():
     np.testing.assert_allclose(toeplitz(H, 8) @ X, np.convolve(X, H))
     assert_wrong(check(ex01.q4, lambda h, n: toeplitz(h, n).T), "shape (8, 10), expected (10, 8)", "transposed?")
     assert_wrong(check(ex01.q4, lambda h, n: toeplitz(np.asarray(h)[::-1], n)), "h reversed")
-    assert_wrong(check(ex01.q4, lambda h, n: scipy.linalg.convolution_matrix(h, n, "valid")), "'valid' mode")
+    assert_wrong(check(ex01.q4, lambda h, n: toeplitz(h, n)[len(h) - 1:n]), "'valid' mode")
+    assert check(ex01.q4, lambda h, n: scipy.linalg.convolution_matrix(h, n)).status == FORBIDDEN
     assert not check(ex01.q4, stub).attempted
 
 
@@ -115,18 +121,17 @@ def test_ex01_practice_has_a_solution_and_graded_questions_do_not(capsys):
 
 def test_ex04_q1():
     assert check(ex04.q1, 26, 55).status == PASS
-    assert_wrong(check(ex04.q1, 26, 54), "alexnet_width is 54, expected 55", "forgot the padding?")
-    assert_wrong(check(ex04.q1, 25, 55), "out_28 is 25, expected 26", "off by one")
-    assert_wrong(check(ex04.q1, 26, 56), "padding applied twice?")
-    assert_wrong(check(ex04.q1, 26, 54.25), "expected the whole number 55")
+    assert_wrong(check(ex04.q1, 26, 54), "alexnet_width is 54, too small: forgot the padding?")
+    assert_wrong(check(ex04.q1, 25, 55), "out_28 is 25, too small: off by one")
+    assert_wrong(check(ex04.q1, 26, 56), "padding applied twice", "or rounded up?")
+    assert_wrong(check(ex04.q1, 26, 54.25), "alexnet_width is 54.25, not a whole number: round down (floor) with //")
     assert not check(ex04.q1, None, None).attempted
 
 
 def test_ex04_q2_alexnet_counts():
     assert check(ex04.q2, 364, 290_400, 105_705_600, 34_944).status == PASS
-    assert_wrong(check(ex04.q2, 363, 290_400, 105_705_600, 34_944), "weights_per_neuron is 363, expected 364",
-                 "forgot the bias?")
-    assert_wrong(check(ex04.q2, 364, 3025, 105_705_600, 34_944), "neurons is 3025, expected 290,400", "96 filters")
+    assert_wrong(check(ex04.q2, 363, 290_400, 105_705_600, 34_944), "weights_per_neuron is 363, too small: forgot the bias?")
+    assert_wrong(check(ex04.q2, 364, 3025, 105_705_600, 34_944), "neurons is 3025, too small", "96 filters")
     assert_wrong(check(ex04.q2, 364, 290_400, 105_705_600, 105_705_600), "weights are SHARED")
     assert_wrong(check(ex04.q2, 364, 290_400, 105_705_600, 34_848), "One bias per filter")
     assert check(ex04.q2, 363, 290_400, 105_705_600, 34_944).points == 3
@@ -134,31 +139,31 @@ def test_ex04_q2_alexnet_counts():
 
 def test_ex04_q3_receptive_field():
     assert check(ex04.q3, 7, 4).status == PASS
-    assert_wrong(check(ex04.q3, 5, 4), "rf is 5, expected 7", "that is for stride 1")
-    assert_wrong(check(ex04.q3, 7, 2), "jump is 2, expected 4", "multiplies the strides")
+    assert_wrong(check(ex04.q3, 5, 4), "rf is 5, too small: that is for stride 1")
+    assert_wrong(check(ex04.q3, 7, 2), "jump is 2, too small", "multiplies the strides")
     assert_wrong(check(ex04.q3, 9, 4), "padding does not change")
 
 
 def test_ex04_q4_pooling():
     assert check(ex04.q4, 27, 0).status == PASS
-    assert_wrong(check(ex04.q4, 18, 0), "pooled is 18, expected 27", "stride is 2")
-    assert_wrong(check(ex04.q4, 27, 96), "pool_params is 96, expected 0", "nothing to learn")
+    assert_wrong(check(ex04.q4, 18, 0), "pooled is 18, too small: the stride is 2")
+    assert_wrong(check(ex04.q4, 27, 96), "pool_params is 96, too large", "nothing to learn")
 
 
 def test_ex04_q5_lenet_variant_matches_the_slide_summary():
     params = [156, 0, 2416, 0, 2040, 0, 252084, 850]
     assert ex04.lenet_variant_params() == params and sum(params) == 257_546
     assert check(ex04.q5, params, 257_546).status == PASS
-    assert_wrong(check(ex04.q5, [150, 0, 2400, 0, 1920, 0, 252000, 840], 257_546), "lenet_params[0] is 150, expected 156",
+    assert_wrong(check(ex04.q5, [150, 0, 2400, 0, 1920, 0, 252000, 840], 257_546), "lenet_params[0] is 150, too small",
                  "forgot the biases?")
     assert_wrong(check(ex04.q5, [156, 2416, 2040, 252084, 850], 257_546), "shape (5,), expected (8,)", "8 in all")
-    assert_wrong(check(ex04.q5, params, 257_310), "lenet_total is 257,310, expected 257,546", "forgot the biases?")
+    assert_wrong(check(ex04.q5, params, 257_310), "lenet_total is 257,310, too small: forgot the biases?")
 
 
 def test_ex04_q6_output_size_function():
     assert check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) // s + 1).status == PASS
     assert check(ex04.q6, lambda i, f, s, p: float((i + 2 * p - f) // s + 1)).status == PASS  # 26.0 is fine
-    assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) / s + 1), "did you round down?")
+    assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) / s + 1), "on AlexNet conv1, the result is 55.25, not a whole number: round down (floor) with //")
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i - f) // s + 1), "on AlexNet conv1", "forgot the padding?")
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 4 * p - f) // s + 1), "padding applied twice?")
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) // s), "forgot the + 1?")

@@ -2,6 +2,7 @@
 (``python -m course_utils.grade``'s entry point): the solution, a known-wrong answer for every
 question and the untouched student notebook, each with its rows, points and messages in grades.csv."""
 import csv
+import re
 
 import pytest
 
@@ -90,7 +91,8 @@ WRONG = {
     "ex02.q1": ("valid = np.array([[14, -12, 25], [-17, -14, 7], [-14, 24, -3]])  # copied from the slide", 0,
                 "sign slip?"),
     "ex02.q2": ("same = np.zeros((7, 7))", 0, "padding applied twice?"),
-    "ex02.q3": ("strided = np.zeros((2, 2))", 0, "forgot the padding?"),
+    "ex02.q3": ("strided = np.array([[14, 25], [-14, -3]])  # the valid result, every second position", 0,
+                "forgot the padding?"),
     "ex02.q4": (FLIPPED_CORRELATE, 4 / 7, "kernel flipped?"),      # only the 1x1 kernel survives the flip
     "ex02.q5": ("sobel_conv = np.array([[9, 10, -12], [2, 14, 0], [1, 18, 4]])", 0, "every sign is flipped"),
     "ex02.p1": ("strided_nopad = np.zeros((3, 3))", 0, "no padding"),
@@ -105,13 +107,13 @@ WRONG = {
     "ex05.q2": ("avg_2x2 = np.array([[6, 8], [3, 4]])", 0, "that is max pooling"),
     "ex05.q3": (AVERAGE_POOL, 0, "averaging instead of max?"),
     "ex05.q4": (SPREAD_BACKWARD, 0, "spread to every position"),
-    "ex05.q5": ("out_a, out_b, out_c = 112, 6, 4", 4 / 3, "floor"),
+    "ex05.q5": ("out_a, out_b, out_c = 112, 6, 4", 4 / 3, "round down"),
     "ex05.p1": ("avg_grad = np.kron(dout_p, np.ones((2, 2)))", 0, "dout / 4"),
     "ex06.q1": ("out_shape = (8, 10, 16, 16)\nn_params = 760", 1, "channels-first?"),
     "ex06.q2": (CONV_NO_BIAS, 0, "forgot the bias?"),
     "ex06.q3": ("def bias_gradient(dout):\n    return dout.sum(axis=(1, 2))", 0, "not summed over the batch"),
-    "ex06.q4": (MEAN_DW, 3 / 6, "batch MEAN"),                    # the one-image layer passes
-    "ex06.q5": (UNCROPPED_DX, 3 * 3 / 6, "crop the padding"),      # the three layers without padding pass
+    "ex06.q4": (MEAN_DW, 3 / 7, "batch MEAN"),                    # the one-image layer passes
+    "ex06.q5": (UNCROPPED_DX, 3 * 3 / 7, "crop the padding"),      # the three layers without padding pass
     "ex06.q6": (MEAN_CHECK, 3 * 5 / 9, "MEAN"),                    # mean = max when every entry is equally wrong
     "ex06.p1": ("cols_shape = (27, 18)", 0, "one ROW per output position"),
 }
@@ -194,7 +196,8 @@ def test_function_feedback_names_hidden_tests_without_values(graded):
     for qid in ("ex02.q4", "ex03.q1", "ex05.q3", "ex05.q4", "ex06.q2", "ex06.q4", "ex06.q5", "ex06.q6"):
         message = graded["rows"][("wrong", qid)]["message"]
         assert "hidden test" in message, message
-        assert "is wrong" in message or ("has shape" in message and "expected (" in message), message
+        assert re.search(r"the result(\[[\d, ]+\])? is too (small|large)", message) or \
+            ("has shape" in message and "expected (" in message), message
 
 
 def test_untouched_notebooks_are_not_attempted(graded):

@@ -7,8 +7,8 @@ implementations) and :mod:`course_utils.shapes`.
 >>> q1.check(np.convolve(X, H))
 ✅ Correct! all 10 values of y are right: y[n] = x[n] − x[n−2], non-zero for n = 0..9.
 >>> q1.check(np.correlate(X, H, "full"))
-❌ y[0] is -2.0, expected 2.0 (10 of 10 values differ): did you flip the kernel? Convolution uses h[n − k]; without the flip you computed the cross-correlation.
->>> q3.check(lambda x, h: np.convolve(x, h, "valid"))
+❌ y[0] is -2.0, too small (10 of 10 values differ): did you flip the kernel? Convolution uses h[n − k]; without the flip you computed the cross-correlation.
+>>> q3.check(lambda x, h: np.array([x[i:i + len(h)] @ h[::-1] for i in range(len(x) - len(h) + 1)]))
 ❌ on the slide's x and h, the result has shape (6,), expected (10,): that is 'valid' mode (only where h fits inside x); 'full' keeps every overlap: len(x) + len(h) − 1 values. (1/7 tests passed)
 """
 from __future__ import annotations
@@ -113,6 +113,7 @@ q4 = FunctionQuestion(
         Mistake(VALID, lambda h, n: np.zeros((abs(n - len(h)) + 1, n)), match="shape"),
     ],
     forbidden_modules=["scipy.linalg"],
+    forbidden_calls=["numpy.convolve", "numpy.correlate"],
     hint=["T @ x must equal conv1d_full(x, h): T has len(x) + len(h) − 1 rows and len(x) = n columns.",
           "Column j is the response to a unit impulse at position j: h shifted down by j rows.",
           "Start from zeros and loop over the columns j: rows j to j + len(h) − 1 of column j hold h."],

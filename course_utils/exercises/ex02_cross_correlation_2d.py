@@ -8,9 +8,9 @@ the printed version, so that copying it gets a specific message). References com
 >>> q1.check(correlate2d(IMAGE, KERNEL))
 ✅ Correct! all 9 values of valid are right: 17 and −7 in the middle row (the slide prints −17 and 7).
 >>> q1.check(SLIDE_VALID)
-❌ valid[1, 0] is -17, expected 17 (2 of 9 values differ): sign slip? These are the slide's printed values: recompute the middle row, e.g. 4 × 9 − (9 + 4 + 2 + 4) = 17 for the window at row 1, column 0.
+❌ valid[1, 0] is -17, too small (2 of 9 values differ): sign slip? These are the slide's printed values: recompute the middle row, e.g. the window at row 1, column 0: 4 × centre − (up + down + left + right).
 >>> q4.check(lambda image, kernel, padding=0, stride=1: convolve2d(image, kernel, padding, stride))
-❌ on the slide's image with the Sobel x kernel, the result[0, 0] is -9.0, expected 9.0 (8 of 9 values differ): kernel flipped? That is true convolution; cross-correlation slides the kernel as it is: out[i, j] = Σ image[i·s + m, j·s + n] · kernel[m, n]. (3/10 tests passed)
+❌ on the slide's image with the Sobel x kernel, the result[0, 0] is -9.0, too small (8 of 9 values differ): kernel flipped? That is true convolution; cross-correlation slides the kernel as it is: out[i, j] = Σ image[i·s + m, j·s + n] · kernel[m, n]. (3/10 tests passed)
 """
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ q1 = ValueQuestion(
     "ex02.q1", points=2, names=["valid"], title="The slide's valid cross-correlation, by hand",
     expected=lambda: _exact(correlate2d(IMAGE, KERNEL)),
     mistakes=[
-        Mistake("sign slip? These are the slide's printed values: recompute the middle row, e.g. "
-                "4 × 9 − (9 + 4 + 2 + 4) = 17 for the window at row 1, column 0.", SLIDE_VALID),
+        Mistake("sign slip? These are the slide's printed values: recompute the middle row, e.g. the window at "
+                "row 1, column 0: 4 × centre − (up + down + left + right).", SLIDE_VALID),
         Mistake("every sign is flipped: the centre weight is +4 and its four neighbours −1.",
                 lambda: -correlate2d(IMAGE, KERNEL)),
         Mistake(TRANSPOSED, lambda: correlate2d(IMAGE, KERNEL).T),
@@ -96,8 +96,8 @@ q3 = ValueQuestion(
     mistakes=[
         Mistake(STRIDE_POSITION, lambda: correlate2d(IMAGE, KERNEL, padding=1)[:3, :3]),
         Mistake(TRANSPOSED, lambda: correlate2d(IMAGE, KERNEL, padding=1, stride=2).T),
-        Mistake("forgot the padding? The slides pad with one ring of zeros, then move by 2: (5 + 2 − 3) // 2 + 1 = 3.",
-                np.zeros((2, 2)), match="shape"),
+        Mistake("forgot the padding? The slides pad with one ring of zeros, then move by 2: (5 + 2 − 3) // 2 + 1 "
+                "positions per axis.", lambda: correlate2d(IMAGE, KERNEL, 0, 2)),
         Mistake("that is stride 1; with stride 2 the window jumps 2 pixels, so only every second position is kept.",
                 np.zeros((5, 5)), match="shape"),
     ],

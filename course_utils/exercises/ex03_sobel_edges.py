@@ -9,9 +9,9 @@ and the named kernels.
 >>> q2.check(*magnitude_orientation(GX, GY))
 ✅ Correct! magnitude and orientation are right: atan2(gy, gx) keeps the quadrant, e.g. (−3, −3) points to −135°.
 >>> q2.check(magnitude_orientation(GX, GY)[0], np.degrees(np.arctan2(GX, GY)))
-❌ orientation[0] is 90.0, expected 0.0 (4 of 6 values differ): atan2 takes gy first: np.arctan2(gy, gx). With the arguments swapped, 0° (brighter to the right) becomes 90°. (1/2 correct)
+❌ orientation[0] is 90.0, too large (4 of 6 values differ): atan2 takes gy first: np.arctan2(gy, gx). With the arguments swapped, 0° (brighter to the right) becomes 90°. (1/2 correct)
 >>> q1.check(lambda image: np.stack(sobel_gradients(image)[1::-1]))
-❌ on the given triangle image, the result[0, 0, 1] is 2.0, expected 0.0 (66 of 96 values differ): x and y swapped? Return np.stack([gx, gy]): gx (S_x, brighter to the right) first, then gy (S_y, brighter below). (0/9 tests passed)
+❌ on the given triangle image, the result[0, 0, 1] is 2.0, too large (66 of 96 values differ): x and y swapped? Return np.stack([gx, gy]): gx (S_x, brighter to the right) first, then gy (S_y, brighter below). (0/9 tests passed)
 """
 from __future__ import annotations
 
@@ -111,14 +111,16 @@ q2 = ValueQuestion(
 )
 
 
-def _edge_counts(border="replicate", squared=False):
-    if squared:
+def _edge_counts(border="replicate", squared=False, l1=False):
+    if squared or l1:
         gx, gy, _, _ = sobel_gradients(IMAGE)
-        edges = gx**2 + gy**2 > THRESHOLD
+        edges = (np.abs(gx) + np.abs(gy) if l1 else gx**2 + gy**2) > THRESHOLD
     else:
         edges = edge_map(IMAGE, THRESHOLD, border=border)
     return int(edges.sum()), float(edges.mean())
 
+
+L1 = "|gx| + |gy| is not the magnitude: use sqrt(gx² + gy²) (np.hypot), then compare it with the threshold."
 
 q3 = ValueQuestion(
     "ex03.q3", points=2, names=["n_edges", "edge_fraction"], title="An edge map: how many edge pixels?",
@@ -127,7 +129,8 @@ q3 = ValueQuestion(
         "n_edges": [Mistake("forgot the square root? Compare sqrt(gx² + gy²), not gx² + gy², with the threshold.",
                             lambda: _edge_counts(squared=True)[0]),
                     Mistake("the border: pad by replicating edge pixels (as sobel_xy does), not with zeros.",
-                            lambda: _edge_counts("zero")[0])],
+                            lambda: _edge_counts("zero")[0]),
+                    Mistake(L1, lambda: _edge_counts(l1=True)[0])],
         "edge_fraction": [
             Mistake("forgot the square root? Compare sqrt(gx² + gy²), not gx² + gy², with the threshold.",
                     lambda: _edge_counts(squared=True)[1]),
@@ -135,7 +138,8 @@ q3 = ValueQuestion(
                     lambda: _edge_counts("zero")[1]),
             Mistake("a fraction is between 0 and 1: divide by the number of pixels, do not multiply by 100.",
                     lambda: 100 * _edge_counts()[1]),
-            Mistake("that is the count: divide by the number of pixels (image.size).", lambda: _edge_counts()[0])],
+            Mistake("that is the count: divide by the number of pixels (image.size).", lambda: _edge_counts()[0]),
+            Mistake(L1, lambda: _edge_counts(l1=True)[1])],
     },
     hint=["edges = magnitude > threshold is a True/False map; True counts as 1.",
           "Summing a True/False map counts its Trues; its mean is the fraction of Trues."],

@@ -7,7 +7,7 @@ overlapping pooling and the slides' LeNet-5 variant (257,546 parameters).
 >>> q2.check(364, 290_400, 105_705_600, 34_944)
 ✅ Correct! weights_per_neuron = 364, neurons = 290,400, connections = 105,705,600, parameters = 34,944.
 >>> q2.check(363, 290_400, 105_705_600, 34_944)
-❌ weights_per_neuron is 363, expected 364: forgot the bias? Each neuron also has one bias weight: 11 × 11 × 3 + 1. (3/4 correct)
+❌ weights_per_neuron is 363, too small: forgot the bias? Each neuron also has one bias weight: 11 × 11 × 3 + 1. (3/4 correct)
 """
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ q1 = ValueQuestion(
                    Mistake("with no padding the output shrinks: 28 − 3 + 1.", 28)],
         "alexnet_width": [Mistake("forgot the padding? Add 2P = 4 to the input: (224 + 4 − 11) / 4 + 1.", 54),
                           Mistake("forgot the + 1? out = (I + 2P − F) / S + 1.", 54.25),
-                          Mistake("padding applied twice? P = 2 zeros per side means + 2P = + 4, not + 8.", 56),
+                          Mistake("padding applied twice (P = 2 zeros per side means + 2P = + 4, not + 8), or rounded "
+                                  "up? Round down: out = floor((I + 2P − F) / S) + 1.", 56),
                           Mistake("forgot the stride? Divide by S = 4 before adding 1.", 218)],
     },
     hint=["out = (I + 2P − F) / S + 1, rounded down.",
@@ -64,16 +65,16 @@ q2 = ValueQuestion(
             Mistake("forgot the bias? Each neuron also has one bias weight: 11 × 11 × 3 + 1.", 363),
             Mistake("each neuron sees all 3 colour channels: 11 × 11 × 3 weights, plus 1 bias.", 122),
             Mistake("each neuron sees all 3 colour channels (11 × 11 × 3) and has a bias (+ 1).", 121)],
-        "neurons": [Mistake("that is one feature map: there are 96 filters, so 55 × 55 × 96 neurons.", 3025)],
-        "connections": [Mistake("count the bias connection too: 364 per neuron.", 290_400 * 363),
-                        Mistake("connections = neurons × weights per neuron = 290,400 × 364.", 34_944)],
+        "neurons": [Mistake("that is one feature map: there are 96 filters, one map each.", 3025)],
+        "connections": [Mistake("count the bias connection too: every neuron has one more weight, its bias.", 290_400 * 363),
+                        Mistake("that is the parameter count; connections = neurons × weights per neuron (nothing is shared).", 34_944)],
         "parameters": [Mistake("forgot the bias? One bias per filter: 96 × (11 × 11 × 3 + 1).", 96 * 363),
-                       Mistake("that counts connections: the weights are SHARED by all 55 × 55 positions, so "
-                               "parameters = 96 filters × 364.", 105_705_600),
+                       Mistake("that counts connections: the weights are SHARED by every position of a map, so "
+                               "parameters = 96 filters × weights per neuron.", 105_705_600),
                        Mistake("that is one filter: there are 96.", 364)],
     },
     hint=["A neuron of conv1 looks at an 11 × 11 × 3 patch and has a bias.",
-          "neurons = 55 × 55 × 96; connections = neurons × weights per neuron; "
+          "neurons = alexnet_width × alexnet_width × 96; connections = neurons × weights per neuron; "
           "parameters = weights per neuron × number of filters (weights are shared)."],
 )
 
@@ -96,8 +97,8 @@ q4 = ValueQuestion(
     title="Overlapping max pooling after AlexNet conv1",
     expected=lambda: (conv_output_size(55, 3, stride=2), 0),
     mistakes={"pooled": [Mistake("the stride is 2 (overlapping windows), not 3.", 18),
-                         Mistake("off by one: 1 + (55 − 3) / 2.", 26),
-                         Mistake("that is pooling with stride 1 is not it: 1 + (55 − 3) / 2.", 53)],
+                         Mistake("off by one: 1 + (alexnet_width − 3) // 2.", 26),
+                         Mistake("that is stride 1; the windows move by 2: 1 + (alexnet_width − 3) // 2.", 53)],
               "pool_params": [Mistake("max pooling has nothing to learn: it only takes a maximum.", 96)]},
     hint=["Pooling uses the same size formula as a convolution: 1 + (J − F) / s.",
           "Does computing a maximum need any weights?"],
@@ -134,7 +135,7 @@ q6 = FunctionQuestion(
     "ex04.q6", points=3, name="output_size", title="Write output_size(I, F, S, P)", integer=True,
     reference=lambda i, f, s, p: conv_output_size(i, f, stride=s, padding=p),
     make_args=_output_size_cases,
-    examples=[("28 → 26 (F = 3, S = 1, P = 0)", (28, 3, 1, 0)), ("AlexNet conv1", (224, 11, 4, 2))],
+    examples=[("I = 28, F = 3, S = 1, P = 0", (28, 3, 1, 0)), ("AlexNet conv1", (224, 11, 4, 2))],
     mistakes=[
         Mistake("did you round down? Use integer division: (I + 2 * P - F) // S + 1.",
                 lambda i, f, s, p: (i + 2 * p - f) / s + 1),
@@ -142,6 +143,7 @@ q6 = FunctionQuestion(
         Mistake("padding goes on both sides: + 2P, not + P.", lambda i, f, s, p: (i + p - f) // s + 1),
         Mistake("padding applied twice? + 2P in total, not + 4P.", lambda i, f, s, p: (i + 4 * p - f) // s + 1),
         Mistake("forgot the + 1?", lambda i, f, s, p: (i + 2 * p - f) // s),
+        Mistake("round down, not up: (I + 2 * P - F) // S + 1.", lambda i, f, s, p: -(-(i + 2 * p - f) // s) + 1),
     ],
     hint=["out = floor((I + 2P − F) / S) + 1.",
           "Integer division // divides and rounds down in one step, and keeps the result an int."],

@@ -10,9 +10,9 @@ sum of their gradients).
 >>> q1.check([[6, 8], [3, 4]], [[3, 3, 3], [3, 3, 3], [3, 2, 3]])
 ✅ Correct! all 4 values of pooled_2x2 are right, all 9 values of pooled_3x3 are right.
 >>> q1.check(pool2d(X4, 2, mode="avg"), [[3, 3, 3], [3, 3, 3], [3, 2, 3]])
-❌ pooled_2x2[0, 0] is 3.25, expected 6 (4 of 4 values differ): averaging instead of max? Max pooling keeps the LARGEST value of each window. (1/2 correct)
->>> q4.check(lambda dout, x, size, stride: np.kron(dout, np.ones((size, size))) if size == stride else x * 0)
-❌ on the slides' 4×4 map (2×2, stride 2), the result[0, 0] is 10.0, expected 0.0 (12 of 16 values differ): gradient spread to every position of the window: only the window's maximum influenced the output, so only it gets dout (the others get 0). (0/10 tests passed)
+❌ pooled_2x2[0, 0] is 3.25, too small (4 of 4 values differ): averaging instead of max? Max pooling keeps the LARGEST value of each window. (1/2 correct)
+>>> q4.check(lambda dout, x, size, stride: np.kron(dout, np.ones((size, size))))
+❌ on the slides' 4×4 map (2×2, stride 2), the result[0, 0] is 10.0, too large (12 of 16 values differ): gradient spread to every position of the window: only the window's maximum influenced the output, so only it gets dout (the others get 0). (0/10 tests passed)
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def _backward_cases(rng):
     cases = []
     for x, size, stride in _forward_cases(rng):
         cases.append((rng.normal(size=pool2d(x, size, stride).shape), x, size, stride))
-    ties = rng.integers(0, 3, size=(6, 6)).astype(float)      # many ties: the first maximum wins
+    ties = rng.integers(0, 3, size=(6, 6))      # many ties (the first maximum wins), and integers: dx must still be float
     cases.append((rng.normal(size=(3, 3)), ties, 2, 2))
     return cases
 
@@ -188,13 +188,13 @@ q5 = ValueQuestion(
     expected=lambda: (conv_output_size(224, 2, stride=2), conv_output_size(13, 3, stride=2),
                       conv_output_size(7, 2, stride=2)),
     mistakes={
-        "out_a": [Mistake("stride ignored? (224 − 2) // 2 + 1.", 223),
+        "out_a": [Mistake("stride ignored? Divide by S before adding 1: (I − F) // S + 1.", 223),
                   Mistake("forgot the + 1? (I − F) // S + 1.", 111)],
-        "out_b": [Mistake("stride ignored? (13 − 3) // 2 + 1.", 11),
+        "out_b": [Mistake("stride ignored? Divide by S before adding 1: (I − F) // S + 1.", 11),
                   Mistake("forgot the + 1? (I − F) // S + 1.", 5),
                   Mistake("the stride is 2, not 3: this is overlapping pooling.", 4)],
-        "out_c": [Mistake("a window that does not fit is dropped: use the floor, (7 − 2) // 2 + 1.", 4),
-                  Mistake("stride ignored? (7 − 2) // 2 + 1.", 6)],
+        "out_c": [Mistake("a window that does not fit is dropped: round down, (I − F) // S + 1.", 4),
+                  Mistake("stride ignored? Divide by S before adding 1: (I − F) // S + 1.", 6)],
     },
     hint=["Pooling uses the convolution size formula without padding: (I − F) // S + 1.",
           "The last row and column of a 7×7 map do not fill a 2×2 window at stride 2: they are dropped."],

@@ -9,7 +9,7 @@ gradients), :func:`~course_utils.layers.numerical_gradient`,
 >>> q1.check((8, 16, 16, 10), 760)
 ✅ Correct! all 4 values of out_shape are right, n_params = 760.
 >>> q3.check(lambda dout: dout.sum(axis=(1, 2)))
-❌ on a test with an input of shape (2, 3, 3, 2), the result has shape (2, 2), expected (2,): bias gradient not summed over the batch: each bias is used by every image AND every position, so db = dout.sum(axis=(0, 1, 2)). (0/6 tests passed)
+❌ on a test with dout of shape (2, 3, 3, 2), the result has shape (2, 2), expected (2,): bias gradient not summed over the batch: each bias is used by every image AND every position, so db = dout.sum(axis=(0, 1, 2)). (0/6 tests passed)
 """
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def gradient_check_reference(x, w, b, dout, dw, stride=1, padding=0) -> float:
 # --------------------------------------------------------------------------- hidden inputs
 
 LAYERS = [((2, 5, 5, 1), (3, 3, 1, 2), 1, 0), ((1, 6, 7, 2), (3, 3, 2, 3), 1, 1), ((3, 7, 6, 3), (3, 2, 3, 2), 2, 0),
-          ((2, 8, 8, 2), (5, 5, 2, 4), 2, 2), ((2, 4, 4, 3), (1, 1, 3, 5), 1, 0), ((2, 9, 7, 2), (3, 3, 2, 3), 3, 1)]
+          ((2, 8, 8, 2), (5, 5, 2, 4), 2, 2), ((2, 4, 4, 3), (1, 1, 3, 5), 1, 0), ((2, 9, 7, 2), (3, 3, 2, 3), 3, 1),
+          ((2, 6, 6, 3), (3, 3, 3, 3), 1, 1)]   # C_in == C_out: a swapped channel axis keeps the shape, not the values
 
 
 def _layer_case(rng, x_shape, w_shape, stride, padding):
@@ -151,8 +152,8 @@ q1 = ValueQuestion(
         "out_shape": [
             Mistake("channels-first? This course (and Keras) is channels-last: (N, H_out, W_out, C_out).",
                     [8, 10, 16, 16]),
-            Mistake("forgot the padding? (32 + 2·2 − 5) // 2 + 1 = 16.", [8, 14, 14, 10]),
-            Mistake("stride ignored? (32 + 2·2 − 5) // 2 + 1 = 16.", [8, 32, 32, 10]),
+            Mistake("forgot the padding? Add 2P to the input size: (H + 2P − F) // S + 1.", [8, 14, 14, 10]),
+            Mistake("stride ignored? Divide by S before adding 1: (H + 2P − F) // S + 1.", [8, 32, 32, 10]),
             Mistake("the last axis counts the output channels: one per filter (10), not the 3 input channels.",
                     [8, 16, 16, 3]),
             Mistake("four numbers: (N, H_out, W_out, C_out), the batch included.", [16, 16, 10], match="shape")],

@@ -11,7 +11,7 @@ leave the grader.
 >>> q3.check(257_546)
 ✅ Correct! total_params = 257,546.
 >>> q3.check(257_310)
-❌ total_params is 257,310, expected 257,546: forgot the biases? Every filter and every unit has one.
+❌ total_params is 257,310, too small: forgot the biases? Every filter and every unit has one.
 """
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def _prepare(images):
 
 q4 = FunctionQuestion(
     "ex07.q4", points=2, name="prepare", title="Prepare the images: scale to [0, 1], add the channel axis",
-    reference=_prepare, make_args=_scale_cases,
+    reference=_prepare, make_args=_scale_cases, dtype="float32",
     examples=[("a drawn '1' (pixels 0, 128 and 255)", (_bar_digit(),))],
     mistakes=[
         Mistake("add the channel axis: (N, 28, 28) becomes (N, 28, 28, 1), e.g. images[..., np.newaxis].",

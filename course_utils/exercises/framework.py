@@ -23,19 +23,24 @@ Writing a question (see ``exercises/README.md``, "Add a question")::
 >>> q.check(26)
 ✅ Correct! n = 26.
 >>> q.check(25)
-❌ n is 25, expected 26: did you forget the + 1?
+❌ n is 25, too small: did you forget the + 1?
 >>> q.check(None)
 ⏳ Not attempted yet: replace the placeholder and run the cell (q.hint() helps).
 """
 from __future__ import annotations
 
+import ast
+import inspect
 import math
+import sys
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from course_utils.sandbox_child import NotAttempted, Unsupported, decode_plain, describe_args, run_probe
+from course_utils.exercises.forbidden import ALWAYS_BANNED_MODULES, forbidden_uses, patch_calls, restore
+from course_utils.sandbox_child import NotAttempted, Unsupported, decode_plain, run_probe
 
 PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN = (
     "PASS", "FAIL", "ERROR", "TIMEOUT", "MEMORY", "CRASH", "MISSING", "INVALID", "FORBIDDEN")
@@ -146,18 +151,30 @@ def _index(idx) -> str:
     return "[" + ", ".join(str(int(i)) for i in idx) + "]"
 
 
+SHOW_VALUES, SHOW_ANSWER, SHOW_NOTHING = "values", "answer", "nothing"
+TRY = {"shape": "work out the size of each axis first (q.hint() helps)",
+       "values": "recompute that entry by hand, step by step, and compare (q.hint() helps)"}
+
+
 def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False, mistakes=(),
-            mistake_values=(), hidden=False) -> tuple[bool, str, bool]:
+            mistake_values=(), show=SHOW_VALUES, dtype=None, answer_dtype=None) -> tuple[bool, str, bool]:
     """Compare a decoded answer with the trusted expected value.
 
-    Returns ``(correct, message, attempted)``; the message is one line, without the
-    answer's or the expected values when ``hidden`` (the grader's hidden inputs).
-    ``mistake_values`` are the known mistakes' wrong values, in the order of ``mistakes``.
+    Returns ``(correct, message, attempted)``; the message is one line. ``show`` is what
+    it may reveal (see :meth:`Question.shows`): ``"values"`` the expected value
+    (practice questions), ``"answer"`` the answer's own value and the direction, never
+    the expected value (graded questions), ``"nothing"`` the position and direction
+    only (hidden inputs). ``mistake_values`` are the known mistakes' wrong values, in
+    the order of ``mistakes``; ``dtype`` a dtype the answer must have (its original
+    one is ``answer_dtype``). Arrays are compared with ``atol`` raised to ``rtol`` times
+    their largest magnitude, so a float32 accumulator passes where float64 does.
 
-    >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]))
-    (False, 'y[1] is 2.0, expected 3.0', True)
-    >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]), hidden=True)[1]
-    'y[1] is wrong'
+    >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]))[1]
+    'y[1] is 2.0, expected 3.0: recompute that entry by hand, step by step, and compare (q.hint() helps)'
+    >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]), show="answer")[1].split(":")[0]
+    'y[1] is 2.0, too small'
+    >>> compare("y", np.array([1.0, 2.0]), np.array([1.0, 3.0]), show="nothing")[1].split(":")[0]
+    'y[1] is too small'
     >>> compare("n", "26", 26)[1]
     'n is a string, expected a number: write the number itself, without quotes'
     """
@@ -166,7 +183,7 @@ def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False
     expected_scalar = not (isinstance(expected, np.ndarray) and expected.ndim > 0)
     # 1. type
     if isinstance(answer, Unsupported) or isinstance(answer, (str, dict, list)) or isinstance(answer, bool):
-        advice = ""
+        advice = ": convert it to a NumPy array of numbers" if not expected_scalar else ": give a single number"
         if isinstance(answer, str):
             advice = ": write the number itself, without quotes"
         elif isinstance(answer, Unsupported) and answer.kind == "ragged":
@@ -177,52 +194,77 @@ def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False
     answer_array = np.asarray(answer)
     if expected_scalar:
         if answer_array.size != 1 or answer_array.ndim > 1:
-            return False, f"{label} is {_describe_answer(answer)}, expected a single number", True
+            return False, (f"{label} is {_describe_answer(answer)}, expected a single number: give one value, "
+                           f"not a list or an array"), True
         answer_array = answer_array.reshape(())
     else:
         if answer_array.ndim == 0:
-            return False, f"{label} is {_describe_answer(answer)}, expected {_describe_expected(expected)}", True
+            return False, (f"{label} is {_describe_answer(answer)}, expected {_describe_expected(expected)}: "
+                           f"give every value, as an array"), True
         # 2. shape
         if answer_array.shape != expected.shape:
             message = f"{label} has shape {answer_array.shape}, expected {expected.shape}"
-            return False, _with_mistake(message, answer_array, mistakes, mistake_values, rtol, atol), True
+            return False, _with_mistake(message, answer_array, mistakes, mistake_values, rtol, atol, "shape"), True
     expected_array = np.asarray(expected, dtype=np.float64)
     # 3. dtype
     if answer_array.dtype == bool:
-        return False, f"{label} holds True/False values, expected numbers", True
+        return False, f"{label} holds True/False values, expected numbers: convert with .astype(float)", True
+    if dtype is not None and answer_dtype is not None and np.dtype(answer_dtype) != np.dtype(dtype):
+        return False, (f"{label} has dtype {answer_dtype}, expected {np.dtype(dtype)}: convert with "
+                       f".astype(np.{np.dtype(dtype)})"), True
     values = answer_array.astype(np.float64)
     # 4. values
-    close = _isclose(values, expected_array, rtol, atol)
+    scale = float(np.nanmax(np.abs(expected_array), initial=0.0)) if expected_array.ndim else 0.0
+    close = _isclose(values, expected_array, rtol, max(atol, rtol * scale if math.isfinite(scale) else atol))
     if integer:
         close &= values == np.round(values)
     if bool(np.all(close)):
         return True, "", True
     first = tuple(np.argwhere(~close)[0]) if values.ndim else ()
     where = label + (_index(first) if first else "")
-    raw_expected = np.asarray(expected)
-    got = answer_array[first] if first else answer_array[()]
-    want = raw_expected[first] if first else raw_expected[()]
-    if hidden:
-        message = f"{where} is wrong"
-    elif integer and math.isfinite(float(got)) and got != round(float(got)) and abs(float(got) - float(want)) < 1:
-        message = f"{where} is {_fmt(got)}, expected the whole number {_fmt(want)}: round down (floor) with //"
+    raw_got = answer_array[first] if first else answer_array[()]
+    raw_want = np.asarray(expected)[first] if first else np.asarray(expected)[()]
+    got, want = float(raw_got), float(raw_want)
+    unrounded = integer and math.isfinite(got) and got != round(got) and abs(got - want) < 1
+    if not math.isfinite(got):
+        direction = f"{_fmt(got)}, not a finite number"
+    elif unrounded:
+        direction = "not a whole number"
     else:
-        message = f"{where} is {_fmt(got)}, expected {_fmt(want)}"
-    if values.ndim and not hidden:
+        direction = "too large" if got > want else "too small"
+    if show == SHOW_NOTHING:
+        message = f"{where} is {direction}"
+    elif show == SHOW_ANSWER or not math.isfinite(got):
+        message = f"{where} is {_fmt(raw_got)}, {direction}"
+    elif unrounded:
+        message = f"{where} is {_fmt(raw_got)}, expected the whole number {_fmt(raw_want)}"
+    else:
+        message = f"{where} is {_fmt(raw_got)}, expected {_fmt(raw_want)}"
+    if values.ndim:
         wrong = int((~close).sum())
         if wrong > 1:
             message += f" ({wrong} of {close.size} values differ)"
-    return False, _with_mistake(message, values, mistakes, mistake_values, rtol, atol, shape_ok=True), True
+    if unrounded:
+        return False, f"{message}: round down (floor) with //", True
+    return False, _with_mistake(message, values, mistakes, mistake_values, rtol, atol, "values"), True
 
 
-def _with_mistake(message, answer, mistakes, mistake_values, rtol, atol, shape_ok=False) -> str:
+def _with_mistake(message, answer, mistakes, mistake_values, rtol, atol, stage) -> str:
+    """``message`` with the advice of each known mistake the answer matches; with none, what to try.
+
+    >>> _with_mistake("n is 28", 28, [Mistake("zeros at the border?", 28), Mistake("|gx| + |gy|?", 28)],
+    ...               [28, 28], 1e-6, 1e-9, "values")
+    'n is 28: zeros at the border? Or: |gx| + |gy|?'
+    """
+    advice = []
     for mistake, wrong in zip(mistakes, mistake_values):
         # A shape-only mistake explains a wrong shape; once the shape is right it says nothing.
-        if shape_ok and mistake.match != "values":
+        if stage == "values" and mistake.match != "values":
             continue
-        if wrong is not None and mistake.matches(answer, wrong, rtol, atol):
-            return f"{message}: {mistake.advice}"
-    return message
+        if wrong is not None and mistake.matches(answer, wrong, rtol, atol) and mistake.advice not in advice:
+            advice.append(mistake.advice)
+    # Two known mistakes giving the same wrong answer: either may be the student's, so name both.
+    return f"{message}: {' Or: '.join(advice) if advice else TRY[stage]}"
 
 
 def _expected_value(spec):
@@ -269,7 +311,44 @@ class Question:
         self.forbidden_calls = tuple(forbidden_calls)
         self.memory_mb = memory_mb
         self.preload = tuple(preload)
+        self.notebook_forbidden_modules = self.forbidden_modules   # the exercise sets the union of its questions'
         self._hints_shown = 0
+
+    def shows(self, hidden: bool) -> str:
+        """What this question's feedback may reveal: the one place that decides it.
+
+        Practice questions show expected values; graded ones show the answer's own value,
+        the direction and the known mistake, never the expected value; on hidden inputs
+        only the position and the direction.
+
+        >>> ValueQuestion("demo.p1", points=0, names=["n"], expected=1).shows(hidden=False)
+        'values'
+        >>> ValueQuestion("demo.q1", points=1, names=["n"], expected=1).shows(hidden=False)
+        'answer'
+        """
+        if hidden:
+            return SHOW_NOTHING
+        return SHOW_VALUES if self.points == 0 else SHOW_ANSWER
+
+    def forbidden_in_check(self, answers: dict) -> Result | None:
+        """check()'s side of the grader's bans: FORBIDDEN when the answer's cell imports or calls what the grader refuses.
+
+        ``answers`` is ``{name: value}``; the cell is the latest one in the notebook's
+        history that binds one of the names (or, outside IPython, the answer function's
+        own source). It uses the same declarations as the grader: the exercise's
+        ``forbidden_modules`` (plus ``course_utils``) and this question's ``forbidden_calls``.
+        """
+        source, namespace = _answer_cell(answers)
+        if source is None:
+            return None
+        uses = forbidden_uses(source, namespace, (*ALWAYS_BANNED_MODULES, *self.notebook_forbidden_modules),
+                              self.forbidden_calls)
+        return self.forbidden_result(uses[0]) if uses else None
+
+    def forbidden_result(self, what: str) -> Result:
+        """check()'s FORBIDDEN line for ``what`` (``"calling numpy.convolve"``, ``"import scipy.signal"``)."""
+        return self.result(FORBIDDEN, f"not allowed in graded code: {what}: the grader gives 0 points for it, so "
+                                      f"write this part yourself (q.hint() helps)")
 
     # --- what the grader's child process must do -------------------------------------
     def probe_spec(self) -> dict:
@@ -408,7 +487,7 @@ class ValueQuestion(Question):
                 wrong_values = [_expected_value(m.wrong) for m in mistakes]
                 ok, message, attempted = compare(name, answer, expected[name], rtol=self.rtol, atol=self.atol,
                                                  integer=self.integer, mistakes=mistakes,
-                                                 mistake_values=wrong_values, hidden=False)
+                                                 mistake_values=wrong_values, show=self.shows(hidden))
             correct += ok
             attempted_any |= attempted
             if not ok and first_message is None:
@@ -429,6 +508,9 @@ class ValueQuestion(Question):
         if len(answers) != len(self.names):
             names = ", ".join(self.names)
             return self.result(FAIL, f"check() needs {len(self.names)} value(s): q.check({names})")
+        forbidden = self.forbidden_in_check(dict(zip(self.names, answers)))
+        if forbidden:
+            return forbidden
         outcome = run_probe(self.probe_spec(), dict(zip(self.names, answers)))
         return self.judge_outcome(outcome, [], hidden=False)
 
@@ -446,12 +528,13 @@ class FunctionQuestion(Question):
     kind = "call"
 
     def __init__(self, id, *, points, name: str, reference: Callable, make_args: Callable, examples=(),
-                 mistakes=(), rtol=1e-6, atol=1e-9, integer=False, partial=True, **kwargs):
+                 mistakes=(), rtol=1e-6, atol=1e-9, integer=False, partial=True, dtype=None, **kwargs):
         super().__init__(id, points=points, **kwargs)
         self.name, self.reference, self.make_args = name, reference, make_args
         self.examples = list(examples)
         self.mistakes = list(mistakes)
-        self.rtol, self.atol, self.integer, self.partial = rtol, atol, integer, partial
+        self.rtol, self.atol, self.integer, self.partial, self.dtype = rtol, atol, integer, partial, dtype
+        self.arg_names = list(inspect.signature(reference).parameters)
 
     def probe_spec(self) -> dict:
         return {"kind": "call", "name": self.name}
@@ -469,18 +552,68 @@ class FunctionQuestion(Question):
             if i < n_examples:
                 labels.append(self.examples[i][0])
             elif hidden:
-                labels.append(f"hidden test {i + 1} of {len(args_list)} ({describe_args(args)})")
+                labels.append(f"hidden test {i + 1} of {len(args_list)} ({self.describe_args(args, hidden)})")
             else:
-                labels.append(f"a test with {describe_args(args)}")
+                labels.append(f"a test with {self.describe_args(args, hidden)}")
         return labels
+
+    def describe_args(self, args, hidden: bool) -> str:
+        """The arguments by name: arrays by shape, other values shown unless the test is hidden.
+
+        >>> q = FunctionQuestion("demo.q2", points=1, name="f", reference=lambda x, h, n=1: x, make_args=lambda rng: [])
+        >>> q.describe_args((np.zeros(12), np.zeros(4), 3), hidden=False)
+        'x of shape (12,), h of shape (4,), n = 3'
+        >>> q.describe_args((np.zeros(12), np.zeros(4), 3), hidden=True)
+        'x of shape (12,), h of shape (4,), n (an int)'
+        """
+        parts = []
+        for k, arg in enumerate(args):
+            name = self.arg_names[k] if k < len(self.arg_names) else f"argument {k + 1}"
+            if isinstance(arg, np.ndarray):
+                parts.append(f"{name} of shape {tuple(arg.shape)}")
+            elif hidden:
+                kind = type(arg).__name__
+                parts.append(f"{name} ({'an' if kind[0] in 'aeiou' else 'a'} {kind})")
+            else:
+                parts.append(f"{name} = {_fmt(arg) if isinstance(arg, (int, float)) else repr(arg)}")
+        return ", ".join(parts) or "no arguments"
+
+    def _mistake_values(self, args) -> list:
+        """Each known mistake's wrong value on ``args`` (None where the mistake does not apply)."""
+        values = []
+        for mistake in self.mistakes:
+            try:
+                values.append(_expected_value(mistake.wrong(*_copy_args(args))))
+            except Exception:  # a mistake that does not apply to this input
+                values.append(None)
+        return values
+
+    def _explaining(self, returned: dict, wrong: dict) -> list[int]:
+        """Indices of the known mistakes that may explain the function: no test contradicts them.
+
+        A value mistake is contradicted by a test where the function returned a value of
+        the mistake's shape but not the mistake's value: forgetting the padding and
+        padding one side only give the same width on AlexNet conv1, not on the others.
+        """
+        def contradicted(k, j):
+            value = wrong[j][k]
+            return value is not None and np.shape(returned[j]) == np.shape(value) and \
+                not self.mistakes[k].matches(returned[j], value, self.rtol, self.atol)
+
+        return [k for k, m in enumerate(self.mistakes)
+                if m.match != "values" or not any(contradicted(k, j) for j in returned)]
 
     def judge(self, outcome, args_list, *, hidden) -> Result:
         calls = outcome["calls"]
         if len(calls) != len(args_list):
             return self.result(ERROR, "could not read your function's results")
         labels = self._labels(args_list, hidden)
+        returned = {i: decode_plain(call["answer"]) for i, call in enumerate(calls)
+                    if call.get("outcome") == "ok" and call["answer"].get("type") != "none"}
+        wrong = {i: self._mistake_values(args_list[i]) for i in returned}
+        offered = self._explaining(returned, wrong)
         passed, first_message, not_attempted, raised = 0, None, 0, 0
-        for call, args, label in zip(calls, args_list, labels):
+        for i, (call, args, label) in enumerate(zip(calls, args_list, labels)):
             ok, message = False, None
             kind = call.get("outcome")
             if kind == "not_attempted":
@@ -495,18 +628,16 @@ class FunctionQuestion(Question):
                     f"{prefix}: {call.get('error')}"
                 if call.get("forbidden"):
                     return self.result(FORBIDDEN, message)
+            elif kind == "ok" and i not in returned:
+                message = f"your function returned nothing (None) on {label}: end it with `return` and the result"
             elif kind == "ok":
-                answer = decode_plain(call["answer"])
                 expected = _expected_value(self.reference(*_copy_args(args)))
-                wrong_values = []
-                for mistake in self.mistakes:
-                    try:
-                        wrong_values.append(_expected_value(mistake.wrong(*_copy_args(args))))
-                    except Exception:  # a mistake that does not apply to this input
-                        wrong_values.append(None)
-                ok, text, attempted = compare(f"{self.name}(...)", answer, expected, rtol=self.rtol, atol=self.atol,
-                                              integer=self.integer, mistakes=self.mistakes,
-                                              mistake_values=wrong_values, hidden=hidden)
+                ok, text, attempted = compare(f"{self.name}(...)", returned[i], expected, rtol=self.rtol,
+                                              atol=self.atol, integer=self.integer,
+                                              mistakes=[self.mistakes[k] for k in offered],
+                                              mistake_values=[wrong[i][k] for k in offered],
+                                              show=self.shows(hidden), dtype=self.dtype,
+                                              answer_dtype=call["answer"].get("orig_dtype"))
                 if not attempted:
                     not_attempted += 1
                 message = f"on {label}, {text.replace(f'{self.name}(...)', 'the result', 1)}" if not ok else None
@@ -531,9 +662,76 @@ class FunctionQuestion(Question):
         if fn is None or fn is Ellipsis:
             return self.result(FAIL, f"{NOT_ATTEMPTED}: replace the placeholder and run the cell (q.hint() helps).",
                                attempted=False)
+        forbidden = self.forbidden_in_check({self.name: fn})
+        if forbidden:
+            return forbidden
         args_list = self.check_args()
-        outcome = run_probe(self.probe_spec(), {self.name: fn}, [_copy_args(a) for a in args_list])
+        # Replaced as the grader replaces them, so that calls through helpers are refused too,
+        # even when the student's code catches the exception.
+        violations = []
+        saved = patch_calls(self.forbidden_calls, violations.append)
+        try:
+            outcome = run_probe(self.probe_spec(), {self.name: fn}, [_copy_args(a) for a in args_list])
+        finally:
+            restore(saved)
+        if violations:
+            return self.forbidden_result(violations[0])
         return self.judge_outcome(outcome, args_list, hidden=False)
+
+
+def _answer_cell(answers: dict):
+    """``(source, namespace)`` of the code that defined ``answers`` (``{name: value}``), or ``(None, {})``.
+
+    In a notebook, the latest cell that binds one of the names, when the answer is that
+    name's value there; otherwise a function's own source (a lambda's alone, not the
+    line around it, which may be the ``check()`` call itself).
+
+    >>> square = lambda v: v * v
+    >>> _answer_cell({"f": square})[0]
+    'lambda v: v * v'
+    """
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    if shell is not None and any(shell.user_ns.get(name, _UNSET) is value for name, value in answers.items()):
+        for cell in reversed(list(shell.user_ns.get("In", []))):
+            try:
+                tree = ast.parse(cell)
+            except SyntaxError:
+                continue
+            if set(answers) & _bound_names(tree):
+                return cell, shell.user_ns
+        return None, {}
+    for value in answers.values():
+        if callable(value):
+            return _own_source(value), getattr(value, "__globals__", {})
+    return None, {}
+
+
+_UNSET = object()
+
+
+def _own_source(fn) -> str | None:
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
+    if getattr(fn, "__name__", "") != "<lambda>":
+        return source
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:   # a lambda inside a statement spread over several lines: no source to scan
+        return None
+    lambdas = [ast.get_source_segment(textwrap.dedent(source), node) for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
+    return "\n".join(lambdas) or None
+
+
+def _bound_names(tree) -> set:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+    return names
 
 
 def _copy_args(args):
@@ -559,6 +757,9 @@ class Exercise:
         if timeout_s <= 0:
             raise ValueError(f"{notebook}: timeout_s must be > 0, got {timeout_s}")
         self.notebook, self.title, self.questions = notebook, title, list(questions)
+        banned = tuple(sorted({m for q in questions for m in q.forbidden_modules}))   # as the grader bans them
+        for q in self.questions:
+            q.notebook_forbidden_modules = banned
         self.memory_mb = max([memory_mb] + [q.memory_mb or 0 for q in questions])
         self.timeout_s = float(timeout_s)
         self._given, self._given_cache = given, None
@@ -659,6 +860,9 @@ class ModelQuestion(Question):
         return self.result(PASS, self.success or f"all {len(want)} layers match ({_fmt(total)} parameters).", 1.0)
 
     def check_result(self, model_or_builder=None) -> Result:
+        forbidden = self.forbidden_in_check({self.name: model_or_builder})
+        if forbidden:
+            return forbidden
         outcome = run_probe(self.probe_spec(), {self.name: model_or_builder})
         return self.judge_outcome(outcome, [], hidden=False)
 

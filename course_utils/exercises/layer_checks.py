@@ -101,7 +101,7 @@ def layers_from_plain(answer: dict) -> list[Layer]:
         if cls == "InputLayer":
             continue
         if cls == "Activation" and activation == "relu":
-            cls = "ReLU"
+            cls, activation = "ReLU", None      # the same layer as layers.ReLU(), which has no activation setting
         out.append(Layer(cls, tuple(None if n < 0 else n for n in shape), int(layer.get("params")),
                          activation if isinstance(activation, str) else None))
     return out

@@ -1,0 +1,371 @@
+"""Answers written as students write them: per question, correct ones in other forms than the
+solution and wrong ones outside its known-mistake list. ``run_check_corpus()`` runs each the way
+a student's notebook does (an IPython shell: the context cells, the graded cell, then
+``check()``); the agreement test grades the same answers with the grader."""
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stdout
+
+from course_utils.exercises import all_exercises
+from course_utils.exercises.synthetic import graded_sources
+from course_utils.grade import instructor_cells
+
+RIGHT, WRONG = True, False
+CORPUS = {
+    "ex01.q1": [("y = np.array([x[n] - (x[n - 2] if n >= 2 else 0) if n < 8 else -x[n - 2] for n in range(10)])", RIGHT),
+                ("y = np.r_[x, 0, 0] - np.r_[0, 0, x]", RIGHT),
+                ("y = list(np.r_[x, 0, 0] - np.r_[0, 0, x])", RIGHT),
+                ("y = np.r_[x, 0, 0] - np.r_[0, x, 0]", WRONG),
+                ("y = np.r_[x, 0, 0] - 0.5 * np.r_[0, 0, x]", WRONG),
+                ("y = np.convolve(x, h)", RIGHT),          # question 1 bans no call: NumPy's convolution is allowed
+                ("import scipy.signal\ny = scipy.signal.convolve(x, h)", WRONG)],
+    "ex01.q2": [("n_full, n_same, n_valid = 106, 100, 94", RIGHT),
+                ("n_full = 106.0\nn_same = 100\nn_valid = 94", RIGHT),
+                ("n_full, n_same, n_valid = 105, 100, 94", WRONG),
+                ("n_full, n_same, n_valid = 106, 100, 95", WRONG),
+                ("n_full, n_same, n_valid = 106, 106, 94", WRONG)],
+    "ex01.q3": [("def conv1d_full(x, h):\n    y = np.zeros(len(x) + len(h) - 1)\n    for n in range(len(y)):\n"
+                 "        for k in range(len(h)):\n            if 0 <= n - k < len(x):\n                y[n] += h[k] * x[n - k]\n"
+                 "    return y", RIGHT),
+                ("def conv1d_full(x, h):\n    y = np.zeros(len(x) + len(h) - 1, dtype=np.float32)\n    for k in range(len(h)):\n"
+                 "        y[k:k + len(x)] += np.float32(h[k]) * np.asarray(x, dtype=np.float32)\n    return y", RIGHT),
+                ("def conv1d_full(x, h):\n    return [sum(h[k] * x[n - k] for k in range(len(h)) if 0 <= n - k < len(x))\n"
+                 "            for n in range(len(x) + len(h) - 1)]", RIGHT),
+                ("def conv1d_full(x, h):\n    y = np.zeros(len(x) + len(h) - 1)\n    for k in range(len(h)):\n"
+                 "        y[k:k + len(x)] += h[k] * x\n", WRONG),                         # forgot return
+                ("def conv1d_full(x, h):\n    return np.convolve(x, h)", WRONG),          # forbidden
+                ("def conv1d_full(x, h):\n    y = np.zeros(len(x) + len(h) - 1)\n    for k in range(len(h)):\n"
+                 "        y[k:k + len(x)] = h[k] * x\n    return y", WRONG),               # = instead of +=
+                ("from scipy.signal import convolve\ndef conv1d_full(x, h):\n    return convolve(x, h)", WRONG)],
+    "ex01.q4": [("def convolution_matrix(h, n):\n    T = np.zeros((n + len(h) - 1, n))\n    for i in range(T.shape[0]):\n"
+                 "        for j in range(n):\n            if 0 <= i - j < len(h):\n                T[i, j] = h[i - j]\n    return T", RIGHT),
+                ("def convolution_matrix(h, n):\n    return np.stack([np.r_[np.zeros(j), h, np.zeros(n - 1 - j)] for j in range(n)], axis=1)", RIGHT),
+                ("def convolution_matrix(h, n):\n    return np.stack([np.convolve(np.eye(n)[j], h) for j in range(n)], axis=1)", WRONG),
+                ("def convolution_matrix(h, n):\n    T = np.zeros((n + len(h) - 1, n))\n    for j in range(n):\n"
+                 "        T[j:j + len(h), j] = h\n    return T.T @ T", WRONG),
+                ("def convolution_matrix(h, n):\n    T = np.zeros((n + len(h) - 1, n))\n    for j in range(n):\n"
+                 "        T[j, j:j + len(h)] = h[:n - j]\n    return T", WRONG),
+                ("import scipy.linalg\ndef convolution_matrix(h, n):\n    return scipy.linalg.convolution_matrix(h, n)", WRONG)],
+    "ex01.p1": [("y_delay = np.r_[0, 0, 0, x]", RIGHT), ("y_delay = np.concatenate([np.zeros(3), x])", RIGHT),
+                ("y_delay = np.r_[x, 0, 0, 0]", WRONG), ("y_delay = np.r_[0, 0, x]", WRONG), ("y_delay = np.r_[0, 0, 0, x[:-3]]", WRONG)],
+    "ex02.q1": [("from numpy.lib.stride_tricks import sliding_window_view\n"
+                 "valid = (sliding_window_view(image, (3, 3)) * kernel).sum(axis=(2, 3))", RIGHT),
+                ("valid = [[int(np.sum(image[i:i + 3, j:j + 3] * kernel)) for j in range(3)] for i in range(3)]", RIGHT),
+                ("valid = np.array([[np.sum(image[i:i + 3, j:j + 3] * kernel) for j in range(2)] for i in range(2)])", WRONG),
+                ("valid = np.array([[np.sum(image[i:i + 3, j:j + 3] @ kernel) for j in range(3)] for i in range(3)])", WRONG),
+                ("valid = np.array([[np.mean(image[i:i + 3, j:j + 3] * kernel) for j in range(3)] for i in range(3)])", WRONG),
+                ("import scipy.signal\nvalid = scipy.signal.correlate2d(image, kernel, 'valid')", WRONG)],
+    "ex02.q2": [("from numpy.lib.stride_tricks import sliding_window_view\n"
+                 "same = (sliding_window_view(np.pad(image, 1), (3, 3)) * kernel).sum(axis=(2, 3))", RIGHT),
+                ("padded = np.zeros((7, 7))\npadded[1:6, 1:6] = image\nsame = np.zeros((5, 5))\nfor i in range(5):\n"
+                 "    for j in range(5):\n        same[i, j] = (padded[i:i + 3, j:j + 3] * kernel).sum()", RIGHT),
+                ("padded = np.pad(image, ((0, 2), (0, 2)))\n"                                    # both zeros on one side
+                 "same = np.array([[np.sum(padded[i:i + 3, j:j + 3] * kernel) for j in range(5)] for i in range(5)])", WRONG),
+                ("padded = np.pad(image, 1, constant_values=1)\n"
+                 "same = np.array([[np.sum(padded[i:i + 3, j:j + 3] * kernel) for j in range(5)] for i in range(5)])", WRONG),
+                ("padded = np.pad(image, 1)\nsame = np.zeros((5, 5))\nfor i in range(4):\n    for j in range(4):\n"
+                 "        same[i, j] = np.sum(padded[i:i + 3, j:j + 3] * kernel)", WRONG)],
+    "ex02.q3": [("strided = same[::2, ::2]", RIGHT),
+                ("from numpy.lib.stride_tricks import sliding_window_view\n"
+                 "strided = np.einsum('ijkl,kl->ij', sliding_window_view(np.pad(image, 1), (3, 3))[::2, ::2], kernel)", RIGHT),
+                ("strided = same[1::2, 1::2]", WRONG),
+                ("padded = np.pad(image, 1, mode='edge')\n"
+                 "strided = np.array([[np.sum(padded[2*i:2*i + 3, 2*j:2*j + 3] * kernel) for j in range(3)] for i in range(3)])", WRONG),
+                ("padded = np.pad(image, 2)\n"
+                 "strided = np.array([[np.sum(padded[2*i:2*i + 3, 2*j:2*j + 3] * kernel) for j in range(3)] for i in range(3)])", WRONG)],
+    "ex02.q4": [("def correlate2d(image, kernel, padding=0, stride=1):\n"
+                 "    padded = np.pad(np.asarray(image, float), padding)\n"
+                 "    windows = np.lib.stride_tricks.sliding_window_view(padded, np.shape(kernel))[::stride, ::stride]\n"
+                 "    return np.einsum('ijkl,kl->ij', windows, kernel)", RIGHT),
+                ("def correlate2d(image, kernel, padding=0, stride=1):\n    image, kernel = np.asarray(image), np.asarray(kernel)\n"
+                 "    p = np.zeros((image.shape[0] + 2 * padding, image.shape[1] + 2 * padding))\n"
+                 "    p[padding:padding + image.shape[0], padding:padding + image.shape[1]] = image\n    kh, kw = kernel.shape\n"
+                 "    return [[float((p[i:i + kh, j:j + kw] * kernel).sum()) for j in range(0, p.shape[1] - kw + 1, stride)]\n"
+                 "            for i in range(0, p.shape[0] - kh + 1, stride)]", RIGHT),
+                ("def correlate2d(image, kernel, padding=0, stride=1):\n"                      # forgot the + 1
+                 "    padded = np.pad(np.asarray(image, float), padding)\n    kh, kw = np.shape(kernel)\n"
+                 "    out = np.zeros(((padded.shape[0] - kh) // stride, (padded.shape[1] - kw) // stride))\n"
+                 "    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n"
+                 "            out[i, j] = np.sum(padded[i*stride:i*stride + kh, j*stride:j*stride + kw] * kernel)\n    return out", WRONG),
+                ("def correlate2d(image, kernel, padding=0, stride=1):\n"                      # kernel transposed
+                 "    padded = np.pad(np.asarray(image, float), padding)\n    kh, kw = np.shape(kernel)\n"
+                 "    out = np.zeros(((padded.shape[0] - kh) // stride + 1, (padded.shape[1] - kw) // stride + 1))\n"
+                 "    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n"
+                 "            out[i, j] = np.sum(padded[i*stride:i*stride + kh, j*stride:j*stride + kw] * np.asarray(kernel).T)\n"
+                 "    return out", WRONG),
+                ("def correlate2d(image, kernel, padding=0, stride=1):\n"                      # padding on one side only
+                 "    padded = np.pad(np.asarray(image, float), ((2 * padding, 0), (2 * padding, 0)))\n    kh, kw = np.shape(kernel)\n"
+                 "    out = np.zeros(((padded.shape[0] - kh) // stride + 1, (padded.shape[1] - kw) // stride + 1))\n"
+                 "    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n"
+                 "            out[i, j] = np.sum(padded[i*stride:i*stride + kh, j*stride:j*stride + kw] * kernel)\n    return out", WRONG),
+                ("from scipy.signal import correlate2d as scipy_correlate\ndef correlate2d(image, kernel, padding=0, stride=1):\n"
+                 "    return scipy_correlate(np.pad(image, padding), kernel, 'valid')[::stride, ::stride]", WRONG)],
+    "ex02.q5": [("sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])\nsobel_conv = correlate2d(image, np.flip(sobel_x))", RIGHT),
+                ("sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])\nsobel_conv = correlate2d(image, np.rot90(sobel_x, 2))", RIGHT),
+                ("sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])\nsobel_conv = correlate2d(image, sobel_x[:, ::-1])", RIGHT),
+                ("sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])\nsobel_conv = correlate2d(image, sobel_x.T)", WRONG),
+                ("sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])\nsobel_conv = correlate2d(image[::-1, ::-1], sobel_x)", WRONG),
+                ("sobel_x = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])\nsobel_conv = correlate2d(image, sobel_x[::-1, ::-1], stride=2)", WRONG)],
+    "ex03.q1": [("def sobel_xy(image):\n    p = np.pad(np.asarray(image, float), 1, mode='edge')\n"
+                 "    w = np.lib.stride_tricks.sliding_window_view(p, (3, 3))\n"
+                 "    return np.stack([np.einsum('ijkl,kl->ij', w, k[::-1, ::-1]) for k in (sobel_x, sobel_y)])", RIGHT),
+                ("def sobel_xy(image):\n    p = np.pad(np.asarray(image, float), 1, mode='edge')\n    h, w = np.shape(image)\n"
+                 "    corr = lambda k: np.array([[np.sum(p[i:i + 3, j:j + 3] * k) for j in range(w)] for i in range(h)])\n"
+                 "    return -np.stack([corr(sobel_x), corr(sobel_y)])   # both kernels are antisymmetric: flipping negates", RIGHT),
+                ("def sobel_xy(image):\n    p = np.pad(np.asarray(image, float), 1, mode='reflect')\n"
+                 "    w = np.lib.stride_tricks.sliding_window_view(p, (3, 3))\n"
+                 "    return np.stack([np.einsum('ijkl,kl->ij', w, k[::-1, ::-1]) for k in (sobel_x, sobel_y)])", WRONG),
+                ("def sobel_xy(image):\n    gy, gx = np.gradient(np.asarray(image, float))\n    return np.stack([gx, gy])", WRONG),
+                ("def sobel_xy(image):\n    p = np.pad(np.asarray(image, float), 1, mode='edge')\n"       # the 1/8 normalisation
+                 "    w = np.lib.stride_tricks.sliding_window_view(p, (3, 3))\n"
+                 "    return np.stack([np.einsum('ijkl,kl->ij', w, k[::-1, ::-1]) / 8 for k in (sobel_x, sobel_y)])", WRONG),
+                ("import scipy.ndimage\ndef sobel_xy(image):\n    image = np.asarray(image, float)\n"
+                 "    return np.stack([scipy.ndimage.convolve(image, sobel_x, mode='nearest'),\n"
+                 "                     scipy.ndimage.convolve(image, sobel_y, mode='nearest')])", WRONG)],
+    "ex03.q2": [("magnitude = np.hypot(gx_vectors, gy_vectors)\norientation = np.arctan2(gy_vectors, gx_vectors) * 180 / np.pi", RIGHT),
+                ("magnitude = [float(np.hypot(a, b)) for a, b in zip(gx_vectors, gy_vectors)]\n"
+                 "orientation = np.rad2deg(np.arctan2(gy_vectors, gx_vectors))", RIGHT),
+                ("magnitude = np.hypot(gx_vectors, gy_vectors)\n"
+                 "orientation = np.mod(np.degrees(np.arctan2(gy_vectors, gx_vectors)), 360)", WRONG),
+                ("magnitude = np.sqrt((gx_vectors**2 + gy_vectors**2) / 2)\n"
+                 "orientation = np.degrees(np.arctan2(gy_vectors, gx_vectors))", WRONG),
+                ("magnitude = np.hypot(gx_vectors, gy_vectors)\norientation = np.degrees(np.arctan2(-gy_vectors, gx_vectors))", WRONG)],
+    "ex03.q3": [("gx, gy = sobel_xy(image)\nedges = np.hypot(gx, gy) > threshold\nn_edges = np.count_nonzero(edges)\n"
+                 "edge_fraction = n_edges / edges.size", RIGHT),
+                ("g = sobel_xy(image)\nmag = np.sqrt((g ** 2).sum(axis=0))\nn_edges = float((mag > threshold).sum())\n"
+                 "edge_fraction = float(np.mean(mag > threshold))", RIGHT),
+                ("gx, gy = sobel_xy(image)\nedges = np.abs(gx) > threshold\nn_edges = int(edges.sum())\n"
+                 "edge_fraction = edges.mean()", WRONG),
+                ("gx, gy = sobel_xy(image)\nedges = np.hypot(gx, gy) > threshold\nn_edges = int(edges.sum())\n"
+                 "edge_fraction = n_edges / 64", WRONG),
+                ("gx, gy = sobel_xy(image)\nedges = np.hypot(gx, gy) < threshold\nn_edges = int(edges.sum())\n"
+                 "edge_fraction = edges.mean()", WRONG)],
+    "ex03.q4": [("kernel_sums = np.array([np.sum(kernels[name]) for name in kernels])\nflat_response = 0.5 * kernel_sums", RIGHT),
+                ("kernel_sums = [k.sum() for k in kernels.values()]\n"
+                 "flat_response = [float(np.sum(np.full(k.shape, 0.5) * k)) for k in kernels.values()]", RIGHT),
+                ("kernel_sums = [k.mean() for k in kernels.values()]\nflat_response = [0.5 * s for s in kernel_sums]", WRONG),
+                ("kernel_sums = [float(k.sum()) for k in kernels.values()]\nflat_response = [0.5 + s for s in kernel_sums]", WRONG),
+                ("kernel_sums = [float(k.sum()) for k in kernels.values()]\n"
+                 "flat_response = [float((0.5 * k).mean()) for k in kernels.values()]", WRONG)],
+    "ex04.q1": [("out_28 = 26\nalexnet_width = 55", RIGHT), ("out_28 = 28 - 3 + 1\nalexnet_width = int((224 + 4 - 11) / 4) + 1", RIGHT),
+                ("out_28, alexnet_width = 26, (224 - 11) // 4 + 1 + 2", WRONG),
+                ("import math\nout_28 = 26\nalexnet_width = math.ceil((224 + 4 - 11) / 4) + 1", WRONG),
+                ("out_28, alexnet_width = 27, 55", WRONG)],
+    "ex04.q2": [("weights_per_neuron = 364\nneurons = 55 ** 2 * 96\nconnections = 364 * neurons\nparameters = 364 * 96", RIGHT),
+                ("weights_per_neuron, neurons, connections, parameters = 11*11*3 + 1, 290400, 105705600.0, 34944", RIGHT),
+                ("weights_per_neuron, neurons, connections, parameters = 364, 55 * 55, 55 * 55 * 364, 364 * 96", WRONG),
+                ("weights_per_neuron, neurons, connections, parameters = 364, 290400, 290400 * 364, 290400 * 364 // 55", WRONG),
+                ("weights_per_neuron, neurons, connections, parameters = 11 * 11 + 1, 290400, 290400 * 122, 96 * 122", WRONG)],
+    "ex04.q3": [("rf, jump = 7, 4", RIGHT), ("rf = 1 + 2 * 1 + 2 * 2\njump = 2 ** 2", RIGHT),
+                ("rf, jump = 7, 2 + 2", RIGHT),
+                ("rf, jump = 6, 4", WRONG), ("rf, jump = 7, 3", WRONG), ("rf, jump = 3 * 3, 2 * 2", WRONG)],
+    "ex04.q4": [("pooled, pool_params = 27, 0", RIGHT), ("pooled = (55 - 3) // 2 + 1\npool_params = 0.0", RIGHT),
+                ("pooled, pool_params = 28, 0", WRONG), ("pooled, pool_params = 27, 3 * 3", WRONG),
+                ("pooled, pool_params = 55 // 2, 1", WRONG)],
+    "ex04.q5": [("import numpy as np\nlenet_params = np.array([156, 0, 2416, 0, 2040, 0, 252084, 850])\nlenet_total = int(lenet_params.sum())", RIGHT),
+                ("lenet_params = (156, 0, 2416, 0, 2040, 0, 252084, 850)\nlenet_total = 257546", RIGHT),
+                ("lenet_params = [156, 2416, 2040, 252084, 850]\nlenet_total = 257546", WRONG),
+                ("lenet_params = [156, 0, 2416, 0, 2040, 0, 10164, 850]\nlenet_total = sum(lenet_params)", WRONG),
+                ("lenet_params = [156, 0, 416, 0, 2040, 0, 252084, 850]\nlenet_total = sum(lenet_params)", WRONG)],
+    "ex04.q6": [("def output_size(I, F, S, P):\n    return int((I + 2 * P - F) / S) + 1", RIGHT),
+                ("import math\ndef output_size(I, F, S, P):\n    return math.floor((I - F + 2 * P) / S) + 1", RIGHT),
+                ("def output_size(I, F, S, P):\n    return (I + 2 * P - F) // S + 1.0", RIGHT),
+                ("def output_size(I, F, S, P):\n    (I + 2 * P - F) // S + 1", WRONG),
+                ("import math\ndef output_size(I, F, S, P):\n    return math.ceil((I + 2 * P - F) / S) + 1", WRONG),
+                ("def output_size(I, F, S, P):\n    return (I + 2 * P - F + 1) // S", WRONG)],
+    "ex04.p1": [("same_pad = 2", RIGHT), ("same_pad = 5 // 2", RIGHT), ("same_pad = 5 - 1", WRONG),
+                ("same_pad = 1", WRONG), ("same_pad = 2.5", WRONG)],
+    "ex05.q1": [("pooled_2x2 = x4.reshape(2, 2, 2, 2).max(axis=(1, 3))\npooled_3x3 = np.array([[3, 3, 3], [3, 3, 3], [3, 2, 3]])", RIGHT),
+                ("pooled_2x2 = [[6, 8], [3, 4]]\npooled_3x3 = [[x5[i:i+3, j:j+3].max() for j in range(3)] for i in range(3)]", RIGHT),
+                ("pooled_2x2 = x4.reshape(2, 2, 2, 2).max(axis=(1, 3))\npooled_3x3 = np.array([[3, 3, 3], [3, 3, 3], [3, 3, 3]])", WRONG),
+                ("pooled_2x2 = x4.reshape(2, 2, 2, 2).min(axis=(1, 3))\npooled_3x3 = np.array([[3, 3, 3], [3, 3, 3], [3, 2, 3]])", WRONG),
+                ("pooled_2x2 = x4[::2, ::2]\npooled_3x3 = x5[:3, :3]", WRONG)],
+    "ex05.q2": [("avg_2x2 = np.array([[x4[2*i:2*i+2, 2*j:2*j+2].mean() for j in range(2)] for i in range(2)])", RIGHT),
+                ("avg_2x2 = [[3.25, 5.25], [2, 2]]", RIGHT),
+                ("avg_2x2 = x4.reshape(2, 2, 2, 2).mean(axis=(0, 2))", WRONG),
+                ("avg_2x2 = x4.reshape(2, 2, 2, 2).sum(axis=(1, 3)) / 2", WRONG),
+                ("avg_2x2 = np.median(x4.reshape(2, 2, 2, 2), axis=(1, 3))", WRONG)],
+    "ex05.q3": [("def maxpool_forward(x, size, stride):\n    x = np.asarray(x)\n    rows = range(0, x.shape[0] - size + 1, stride)\n"
+                 "    cols = range(0, x.shape[1] - size + 1, stride)\n    return np.array([[x[r:r + size, c:c + size].max() for c in cols] for r in rows])", RIGHT),
+                ("def maxpool_forward(x, size, stride):\n    v = np.lib.stride_tricks.sliding_window_view(x, (size, size))\n"
+                 "    return v[::stride, ::stride].max(axis=(2, 3))", RIGHT),
+                ("def maxpool_forward(x, size, stride):\n    v = np.lib.stride_tricks.sliding_window_view(x, (size, size))\n"
+                 "    return v[::stride, ::stride].min(axis=(2, 3))", WRONG),
+                ("def maxpool_forward(x, size, stride):\n    v = np.lib.stride_tricks.sliding_window_view(x, (size, size))\n"
+                 "    v[::stride, ::stride].max(axis=(2, 3))", WRONG),
+                ("def maxpool_forward(x, size, stride):\n    v = np.lib.stride_tricks.sliding_window_view(x, (size, size))\n"
+                 "    return np.abs(v[::stride, ::stride]).max(axis=(2, 3))", WRONG)],
+    "ex05.q4": [("def maxpool_backward(dout, x, size, stride):\n    x = np.asarray(x, float)\n    dx = np.zeros_like(x)\n"
+                 "    for i in range(dout.shape[0]):\n        for j in range(dout.shape[1]):\n"
+                 "            k = x[i*stride:i*stride+size, j*stride:j*stride+size].argmax()\n"
+                 "            dx[i*stride + k // size, j*stride + k % size] += dout[i, j]\n    return dx", RIGHT),
+                ("def maxpool_backward(dout, x, size, stride):\n    rows, cols, vals = [], [], []\n"
+                 "    for i in range(dout.shape[0]):\n        for j in range(dout.shape[1]):\n"
+                 "            win = np.asarray(x)[i*stride:i*stride+size, j*stride:j*stride+size]\n"
+                 "            r, c = np.unravel_index(np.argmax(win), win.shape)\n"
+                 "            rows.append(i*stride + r); cols.append(j*stride + c); vals.append(dout[i, j])\n"
+                 "    dx = np.zeros(np.shape(x))\n    np.add.at(dx, (rows, cols), vals)\n    return dx", RIGHT),
+                ("def maxpool_backward(dout, x, size, stride):\n    dx = np.zeros(np.shape(x))\n"            # last maximum at ties
+                 "    for i in range(dout.shape[0]):\n        for j in range(dout.shape[1]):\n"
+                 "            win = np.asarray(x)[i*stride:i*stride+size, j*stride:j*stride+size][::-1, ::-1]\n"
+                 "            r, c = np.unravel_index(np.argmax(win), win.shape)\n"
+                 "            dx[i*stride + size - 1 - r, j*stride + size - 1 - c] += dout[i, j]\n    return dx", WRONG),
+                ("def maxpool_backward(dout, x, size, stride):\n    x = np.asarray(x)\n    dx = np.zeros(x.shape)\n"   # unravel in x's shape
+                 "    for i in range(dout.shape[0]):\n        for j in range(dout.shape[1]):\n"
+                 "            r, c = np.unravel_index(np.argmax(x[i*stride:i*stride+size, j*stride:j*stride+size]), x.shape)\n"
+                 "            dx[i*stride + r, j*stride + c] += dout[i, j]\n    return dx", WRONG),
+                ("def maxpool_backward(dout, x, size, stride):\n    dx = np.zeros_like(x)\n"                # int dx truncates dout
+                 "    for i in range(dout.shape[0]):\n        for j in range(dout.shape[1]):\n"
+                 "            k = np.asarray(x)[i*stride:i*stride+size, j*stride:j*stride+size].argmax()\n"
+                 "            dx[i*stride + k // size, j*stride + k % size] += dout[i, j]\n    return dx", WRONG)],
+    "ex05.q5": [("out_a, out_b, out_c = 112, 6, 3", RIGHT), ("out_a = 224 // 2\nout_b = (13 - 3) // 2 + 1\nout_c = 7 // 2", RIGHT),
+                ("out_a, out_b, out_c = 112, 6.5, 3", WRONG), ("out_a, out_b, out_c = 113, 6, 3", WRONG),
+                ("out_a, out_b, out_c = 112, 7, 3", WRONG)],
+    "ex05.p1": [("avg_grad = np.repeat(np.repeat(dout_p, 2, axis=0), 2, axis=1) / 4", RIGHT),
+                ("avg_grad = np.kron(dout_p / 4, np.ones((2, 2)))", RIGHT),
+                ("avg_grad = np.kron(dout_p, np.ones((2, 2))) / 2", WRONG), ("avg_grad = np.tile(dout_p, (2, 2)) / 4", WRONG),
+                ("avg_grad = np.ones((4, 4)) / 4", WRONG)],
+    "ex06.q1": [("out_shape = [8, 16, 16, 10]\nn_params = (5 * 5 * 3 + 1) * 10", RIGHT),
+                ("side = (32 - 5 + 2 * 2) // 2 + 1\nout_shape = np.array((8, side, side, 10))\nn_params = 760.0", RIGHT),
+                ("out_shape = (8, 15, 15, 10)\nn_params = 760", WRONG),
+                ("out_shape = (8, 16, 16, 10)\nn_params = 5 * 5 * 3 * 10 + 3", WRONG),
+                ("out_shape = (8, 17, 17, 10)\nn_params = 760", WRONG)],
+    "ex06.q2": [("def conv_forward(x, w, b, stride=1, padding=0):\n    x = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n"
+                 "    kh, kw = np.shape(w)[:2]\n    oh, ow = (x.shape[1] - kh) // stride + 1, (x.shape[2] - kw) // stride + 1\n"
+                 "    out = np.empty((x.shape[0], oh, ow, np.shape(w)[3]))\n    for i in range(oh):\n        for j in range(ow):\n"
+                 "            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]\n"
+                 "            out[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2])) + b\n    return out", RIGHT),
+                ("def conv_forward(x, w, b, stride=1, padding=0):\n    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n"
+                 "    v = np.lib.stride_tricks.sliding_window_view(xp, np.shape(w)[:2], axis=(1, 2))[:, ::stride, ::stride]\n"
+                 "    return np.einsum('nijcab,abcf->nijf', v, w) + b", RIGHT),
+                ("def conv_forward(x, w, b, stride=1, padding=0):\n    x = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n"          # forgot the + 1
+                 "    kh, kw = np.shape(w)[:2]\n    oh, ow = (x.shape[1] - kh) // stride, (x.shape[2] - kw) // stride\n"
+                 "    out = np.empty((x.shape[0], oh, ow, np.shape(w)[3]))\n    for i in range(oh):\n        for j in range(ow):\n"
+                 "            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]\n"
+                 "            out[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2])) + b\n    return out", WRONG),
+                ("def conv_forward(x, w, b, stride=1, padding=0):\n    x = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n"          # kernel rows and columns swapped
+                 "    kh, kw = np.shape(w)[:2]\n    oh, ow = (x.shape[1] - kh) // stride + 1, (x.shape[2] - kw) // stride + 1\n"
+                 "    out = np.empty((x.shape[0], oh, ow, np.shape(w)[3]))\n    for i in range(oh):\n        for j in range(ow):\n"
+                 "            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]\n"
+                 "            out[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 0, 2])) + b\n    return out", WRONG),
+                ("def conv_forward(x, w, b, stride=1, padding=0):\n    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n"         # the bias of channel 0 for every channel
+                 "    v = np.lib.stride_tricks.sliding_window_view(xp, np.shape(w)[:2], axis=(1, 2))[:, ::stride, ::stride]\n"
+                 "    return np.einsum('nijcab,abcf->nijf', v, w) + np.ravel(b)[0]", WRONG)],
+    "ex06.q3": [("def bias_gradient(dout):\n    return np.sum(dout, axis=(0, 1, 2))", RIGHT),
+                ("def bias_gradient(dout):\n    return np.asarray(dout).reshape(-1, np.shape(dout)[-1]).sum(axis=0)", RIGHT),
+                ("def bias_gradient(dout):\n    return dout.sum(axis=(1, 2)).mean(axis=0)", WRONG),
+                ("def bias_gradient(dout):\n    return dout[0].sum(axis=(0, 1))", WRONG),
+                ("def bias_gradient(dout):\n    db = np.sum(dout, axis=(0, 1, 2))", WRONG)],
+    "ex06.q4": [("def weight_gradient(dout, x, w, stride=1, padding=0):\n    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n    kh, kw = np.shape(w)[:2]\n"
+                 "    dw = np.zeros(np.shape(w))\n    for i in range(dout.shape[1]):\n        for j in range(dout.shape[2]):\n"
+                 "            patch = xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]\n"
+                 "            dw += np.einsum('nabc,nf->abcf', patch, dout[:, i, j, :])\n    return dw", RIGHT),
+                ("def weight_gradient(dout, x, w, stride=1, padding=0):\n    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n"
+                 "    v = np.lib.stride_tricks.sliding_window_view(xp, np.shape(w)[:2], axis=(1, 2))[:, ::stride, ::stride]\n"
+                 "    return np.einsum('nijcab,nijf->abcf', v[:, :dout.shape[1], :dout.shape[2]], dout)", RIGHT),
+                ("def weight_gradient(dout, x, w, stride=1, padding=0):\n    xp = np.asarray(x, float)\n"   # padding forgotten
+                 "    kh, kw = np.shape(w)[:2]\n    dw = np.zeros(np.shape(w))\n    for i in range(dout.shape[1]):\n"
+                 "        for j in range(dout.shape[2]):\n            patch = xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]\n"
+                 "            dw += np.einsum('nabc,nf->abcf', patch, dout[:, i, j, :])\n    return dw", WRONG),
+                ("def weight_gradient(dout, x, w, stride=1, padding=0):\n    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n    kh, kw = np.shape(w)[:2]\n"  # stride ignored
+                 "    dw = np.zeros(np.shape(w))\n    for i in range(dout.shape[1]):\n        for j in range(dout.shape[2]):\n"
+                 "            patch = xp[:, i:i + kh, j:j + kw, :]\n"
+                 "            dw += np.einsum('nabc,nf->abcf', patch, dout[:, i, j, :])\n    return dw", WRONG),
+                ("def weight_gradient(dout, x, w, stride=1, padding=0):\n    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding), (padding, padding), (0, 0)))\n    kh, kw = np.shape(w)[:2]\n"  # product of batch sums
+                 "    dw = np.zeros(np.shape(w))\n    for i in range(dout.shape[1]):\n        for j in range(dout.shape[2]):\n"
+                 "            patch = xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]\n"
+                 "            dw += patch.sum(axis=0)[..., None] * dout[:, i, j, :].sum(axis=0)\n    return dw", WRONG)],
+    "ex06.q5": [("def input_gradient(dout, x, w, stride=1, padding=0):\n    n, h, wd, c = np.shape(x)\n    kh, kw = np.shape(w)[:2]\n"
+                 "    dxp = np.zeros((n, h + 2 * padding, wd + 2 * padding, c))\n    for i in range(dout.shape[1]):\n"
+                 "        for j in range(dout.shape[2]):\n"
+                 "            dxp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] += np.einsum('nf,abcf->nabc', dout[:, i, j, :], w)\n"
+                 "    return dxp[:, padding:padding + h, padding:padding + wd, :]", RIGHT),
+                ("def input_gradient(dout, x, w, stride=1, padding=0):\n    n, h, wd, c = np.shape(x)\n    kh, kw = np.shape(w)[:2]\n"
+                 "    dxp = np.zeros((n, h + 2 * padding, wd + 2 * padding, c))\n    for i in range(dout.shape[1]):\n"
+                 "        for j in range(dout.shape[2]):\n"
+                 "            dxp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] += np.tensordot(dout[:, i, j, :], w, axes=([1], [3]))\n"
+                 "    return dxp[:, padding:dxp.shape[1] - padding, padding:dxp.shape[2] - padding, :]", RIGHT),
+                ("def input_gradient(dout, x, w, stride=1, padding=0):\n    n, h, wd, c = np.shape(x)\n    kh, kw = np.shape(w)[:2]\n"  # = not +=
+                 "    dxp = np.zeros((n, h + 2 * padding, wd + 2 * padding, c))\n    for i in range(dout.shape[1]):\n"
+                 "        for j in range(dout.shape[2]):\n"
+                 "            dxp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] = np.einsum('nf,abcf->nabc', dout[:, i, j, :], w)\n"
+                 "    return dxp[:, padding:padding + h, padding:padding + wd, :]", WRONG),
+                ("def input_gradient(dout, x, w, stride=1, padding=0):\n    n, h, wd, c = np.shape(x)\n    kh, kw = np.shape(w)[:2]\n"  # cropped at 0
+                 "    dxp = np.zeros((n, h + 2 * padding, wd + 2 * padding, c))\n    for i in range(dout.shape[1]):\n"
+                 "        for j in range(dout.shape[2]):\n"
+                 "            dxp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] += np.einsum('nf,abcf->nabc', dout[:, i, j, :], w)\n"
+                 "    return dxp[:, :h, :wd, :]", WRONG),
+                ("def input_gradient(dout, x, w, stride=1, padding=0):\n    n, h, wd, c = np.shape(x)\n    kh, kw = np.shape(w)[:2]\n"  # flipped
+                 "    dxp = np.zeros((n, h + 2 * padding, wd + 2 * padding, c))\n    for i in range(dout.shape[1]):\n"
+                 "        for j in range(dout.shape[2]):\n"
+                 "            dxp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :] += np.einsum('nf,abcf->nabc', dout[:, i, j, :], w[::-1, ::-1])\n"
+                 "    return dxp[:, padding:padding + h, padding:padding + wd, :]", WRONG)],
+    "ex06.q6": [("def gradient_check(x, w, b, dout, dw, stride=1, padding=0, eps=1e-5):\n    w = np.array(w, dtype=float)\n"
+                 "    numeric = np.zeros(w.shape)\n    flat, out = w.reshape(-1), numeric.reshape(-1)\n    for k in range(flat.size):\n"
+                 "        keep = flat[k]\n        flat[k] = keep + eps\n        up = (conv_forward(x, w, b, stride, padding) * dout).sum()\n"
+                 "        flat[k] = keep - eps\n        down = (conv_forward(x, w, b, stride, padding) * dout).sum()\n"
+                 "        flat[k] = keep\n        out[k] = (up - down) / (2 * eps)\n"
+                 "    return (np.abs(np.asarray(dw) - numeric) / np.maximum(np.abs(dw) + np.abs(numeric), 1e-8)).max()", RIGHT),
+                ("def gradient_check(x, w, b, dout, dw, stride=1, padding=0, eps=1e-5):\n    errors = []\n"
+                 "    for idx in np.ndindex(np.shape(w)):\n        plus, minus = np.array(w, float), np.array(w, float)\n"
+                 "        plus[idx] += eps\n        minus[idx] -= eps\n"
+                 "        g = np.sum((conv_forward(x, plus, b, stride, padding) - conv_forward(x, minus, b, stride, padding)) * dout) / (2 * eps)\n"
+                 "        errors.append(abs(dw[idx] - g) / max(abs(dw[idx]) + abs(g), 1e-8))\n    return max(errors)", RIGHT),
+                ("def gradient_check(x, w, b, dout, dw, stride=1, padding=0, eps=1e-5):\n"   # compares dw with itself
+                 "    numeric = np.array(dw, dtype=float)\n"
+                 "    return float(np.max(np.abs(dw - numeric) / np.maximum(np.abs(dw) + np.abs(numeric), 1e-8)))", WRONG),
+                ("def gradient_check(x, w, b, dout, dw, stride=1, padding=0, eps=1e-5):\n    errors = []\n"   # no abs in the denominator
+                 "    for idx in np.ndindex(np.shape(w)):\n        plus, minus = np.array(w, float), np.array(w, float)\n"
+                 "        plus[idx] += eps\n        minus[idx] -= eps\n"
+                 "        g = np.sum((conv_forward(x, plus, b, stride, padding) - conv_forward(x, minus, b, stride, padding)) * dout) / (2 * eps)\n"
+                 "        errors.append(abs(dw[idx] - g) / max(abs(dw[idx] + g), 1e-8))\n    return max(errors)", WRONG),
+                ("def gradient_check(x, w, b, dout, dw, stride=1, padding=0, eps=1e-5):\n    errors = []\n"   # absolute error
+                 "    for idx in np.ndindex(np.shape(w)):\n        plus, minus = np.array(w, float), np.array(w, float)\n"
+                 "        plus[idx] += eps\n        minus[idx] -= eps\n"
+                 "        g = np.sum((conv_forward(x, plus, b, stride, padding) - conv_forward(x, minus, b, stride, padding)) * dout) / (2 * eps)\n"
+                 "        errors.append(abs(dw[idx] - g))\n    return max(errors)", WRONG)],
+}
+
+
+def _setup(exercise):
+    module = type(exercise.questions[0]).__module__
+    for name, mod in __import__("sys").modules.items():
+        if getattr(mod, "EXERCISE", None) is exercise:
+            module = name
+    package, _, name = module.rpartition(".")
+    cells = [f"import numpy as np\nfrom {package} import {name} as ex"]
+    cells += [c["source"] for c in instructor_cells(exercise) if c["question"] is None]
+    return cells
+
+
+def _check_call(question) -> str:
+    args = ", ".join(getattr(question, "names", None) or [question.name])
+    return f"_result = ex.{question.id.split('.')[1]}.check_result({args})"
+
+
+def run_check_corpus(qids=None):
+    """``[(qid, source, Result, expected correct)]`` for every corpus answer, checked as in a notebook."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    out = []
+    for exercise in all_exercises().values():
+        questions = [q for q in exercise.questions if q.id in CORPUS and (qids is None or q.id in qids)]
+        if not questions:
+            continue
+        solutions = graded_sources(exercise.notebook)
+        for q in questions:
+            for source, correct in CORPUS[q.id]:
+                shell.reset(new_session=True)
+                with redirect_stdout(io.StringIO()):
+                    for cell in _setup(exercise):
+                        shell.run_cell(cell, store_history=True)
+                    for other in exercise.questions:   # earlier answers the cell may build on
+                        if other.id == q.id:
+                            break
+                        shell.run_cell(solutions[other.id]["solution"], store_history=True)
+                    shell.run_cell(source, store_history=True)
+                    shell.run_cell(_check_call(q), store_history=True)
+                out.append((q.id, source, shell.user_ns["_result"], correct))
+    return out

@@ -1,0 +1,116 @@
+"""check() and the grader agree on every corpus answer: both accept it, or both reject it
+(and a FORBIDDEN from one is a FORBIDDEN from the other); and neither misjudges it."""
+import ast
+import collections
+
+import pytest
+
+from course_utils import sandbox, sandbox_child
+from course_utils.exercises import forbidden
+from course_utils.exercises import all_exercises
+from course_utils.exercises.framework import FORBIDDEN, PASS
+from course_utils.exercises.synthetic import graded_sources, submission
+from course_utils.grade import grade_submission
+from exercise_corpus import CORPUS, run_check_corpus
+
+
+def _names(source):
+    """``(bound, read)``: the names ``source`` assigns or defines, and those it reads."""
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+    return bound, read
+
+
+def corpus_notebooks(qids):
+    """The corpus answers of one exercise's ``qids`` (in notebook order) as few notebooks as possible: ``[{qid: source}]``.
+
+    check() runs every answer after the solutions of the questions before it; so in a
+    notebook no answer reads a name that another corpus answer before it binds
+    (``sobel_conv = correlate2d(...)`` after a wrong ``correlate2d``).
+    """
+    pending = {qid: [source for source, _ in CORPUS[qid]] for qid in qids}
+    notebooks = []
+    while any(pending.values()):
+        notebook, read_later = {}, set()
+        for qid in reversed(qids):          # from the last question: what the later answers read is known
+            for source in pending[qid]:
+                bound, read = _names(source)
+                if not bound & read_later:
+                    notebook[qid] = source
+                    pending[qid].remove(source)
+                    read_later |= read
+                    break
+        notebooks.append({qid: notebook[qid] for qid in qids if qid in notebook})
+    return notebooks
+
+
+def _grade_corpus(tmp_path):
+    """``{(qid, source): (status, message)}`` from the grader."""
+    statuses = {}
+    for exercise in all_exercises().values():
+        qids = [q.id for q in exercise.questions if q.id in CORPUS]
+        solutions = graded_sources(exercise.notebook)
+        for k, batch in enumerate(corpus_notebooks(qids)):
+            answers = {qid: s["solution"] for qid, s in solutions.items()}
+            answers.update(batch)
+            path = tmp_path / f"{exercise.notebook}-{k}" / f"{exercise.notebook}.ipynb"
+            path.parent.mkdir()
+            path.write_text(submission(exercise.notebook, answers), encoding="utf-8")
+            record = grade_submission(exercise, path, f"batch{k}", sandbox.Limits(timeout_s=exercise.timeout_s))
+            for row in record["rows"]:
+                if row["question"] in batch:
+                    statuses[(row["question"], batch[row["question"]])] = (row["status"], row["message"])
+    return statuses
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory):
+    graded = _grade_corpus(tmp_path_factory.mktemp("corpus"))
+    return [(qid, source, result, correct, graded[(qid, source)]) for qid, source, result, correct in run_check_corpus()]
+
+
+def test_check_and_grader_agree(judged):
+    disagree = [(qid, source, result.status, grader) for qid, source, result, _, (grader, _) in judged
+                if (result.status == PASS) != (grader == PASS) or (result.status == FORBIDDEN) != (grader == FORBIDDEN)]
+    assert disagree == []
+
+
+def test_no_answer_is_misjudged(judged):
+    misjudged = [(qid, source, result.line()) for qid, source, result, correct, _ in judged
+                 if (result.status == PASS) != correct]
+    assert misjudged == []
+
+
+def test_corpus_notebooks_keep_an_answer_away_from_the_answers_it_builds_on():
+    qids = ["ex02.q3", "ex02.q4", "ex02.q5"]
+    notebooks = corpus_notebooks(qids)
+    for notebook in notebooks:
+        sources = list(notebook.values())
+        assert all(not _names(a)[0] & _names(b)[1] for i, a in enumerate(sources) for b in sources[i + 1:])
+    assert sorted(s for n in notebooks for s in n.values()) == sorted(s for q in qids for s, _ in CORPUS[q])
+    assert len(notebooks) < sum(len(CORPUS[q]) for q in qids)
+
+
+def test_every_question_has_two_right_and_three_wrong_answers():
+    counts = {qid: collections.Counter(correct for _, correct in answers) for qid, answers in CORPUS.items()}
+    assert {qid for qid, c in counts.items() if c[True] < 2 or c[False] < 3} == set()
+
+
+def test_every_rejected_answer_says_what_to_try(judged):
+    # One line, and a ":" followed by advice (a known mistake's, or what to try).
+    lines = [result.message for _, _, result, correct, _ in judged if result.status != PASS]
+    assert lines and all("\n" not in line and ": " in line for line in lines)
+
+
+def test_forgotten_return_is_named(judged):
+    lines = [result.message for qid, source, result, _, _ in judged if "return" not in source and "def " in source]
+    assert lines and all("returned nothing (None)" in line for line in lines)
+
+
+def test_check_always_bans_what_the_grader_always_bans():
+    # Two copies until the grader's child imports course_utils.exercises.forbidden.
+    assert set(forbidden.ALWAYS_BANNED_MODULES) == set(sandbox_child._ALWAYS_BANNED_MODULES)
