@@ -5,8 +5,9 @@ The boundary is the operating system. :func:`run_child` starts
 user, mount, PID, network, IPC, UTS and cgroup namespaces, a root file system that holds
 only the Python installation and the system libraries (read-only), a fresh ``/proc``
 of the child's own PID namespace, ``/dev`` with the harmless devices, and three
-size-capped tmpfs folders (``/scratch``, ``/tmp`` → ``/scratch/tmp``, ``/dev/shm``) as
-the only writable places. The job (``job.json``) and the hidden inputs
+size-capped tmpfs folders (``/scratch``, ``/tmp``, ``/dev/shm``) as the only writable
+places (``/tmp`` is mounted before the Python installation is bound, so an installation
+that lives under the host's ``/tmp``, as a CI checkout may, still appears at its own path). The job (``job.json``) and the hidden inputs
 (``inputs.npz``) are copied into ``/scratch`` by bwrap from descriptors; the results
 come back as length-prefixed JSON frames on a pipe (:class:`FrameReader`), so nothing
 the child writes ever lands in a folder the parent reads. A seccomp filter refuses
@@ -283,14 +284,15 @@ def bwrap_args(limits: Limits, fds: dict, results_fd: int, *, extra_bytes: int =
     roots = [r for r in _outermost(python_read_roots())
              if not any(_inside(h, r) for h in hidden)]  # an installation that holds the course repo is not bound
     args = [bwrap_path(), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--disable-userns",
-            "--hostname", "grader", *_system_binds()]
+            "--hostname", "grader", *_system_binds(),
+            "--size", str(int(limits.disk_mb) * 2**20), "--tmpfs", "/tmp"]
     for root in roots:
         if not _inside(root, "/usr"):
             args += ["--ro-bind", root, root]
     args += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(8 * 2**20), "--tmpfs", "/dev/shm",
              "--size", str(int(limits.disk_mb) * 2**20 + int(extra_bytes)),
-             "--tmpfs", INSIDE_SCRATCH, "--dir", f"{INSIDE_SCRATCH}/tmp", "--symlink", f"{INSIDE_SCRATCH}/tmp", "/tmp",
+             "--tmpfs", INSIDE_SCRATCH,
              "--ro-bind", str(CHILD), INSIDE_CHILD,
              "--file", str(fds["job"]), f"{INSIDE_SCRATCH}/job.json"]
     if fds.get("inputs") is not None:

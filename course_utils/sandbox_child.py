@@ -634,6 +634,8 @@ _PROCESS_EVENTS = {"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.ex
                    "gc.get_referents", "os.chdir", "sqlite3.enable_load_extension", "sqlite3.load_extension",
                    "webbrowser.open", "ftplib.connect", "smtplib.connect", "nntplib.connect", "poplib.connect",
                    "imaplib.open", "telnetlib.Telnet.open", "urllib.Request", "http.client.connect"}
+# A copy of course_utils.exercises.forbidden.ALWAYS_BANNED_MODULES: the child runs where course_utils cannot
+# be imported (tests/test_exercises_agreement.py keeps the two equal).
 _ALWAYS_BANNED_MODULES = ("course_utils", "_posixsubprocess", "_xxsubinterpreters", "_xxinterpchannels",
                           "_testcapi", "_testinternalcapi", "_cffi_backend", "cffi")
 _EVENT_MESSAGES = {

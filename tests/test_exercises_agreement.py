@@ -68,7 +68,7 @@ def _grade_corpus(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def judged(tmp_path_factory):
+def judged(isolation, tmp_path_factory):
     graded = _grade_corpus(tmp_path_factory.mktemp("corpus"))
     return [(qid, source, result, correct, graded[(qid, source)]) for qid, source, result, correct in run_check_corpus()]
 
