@@ -186,7 +186,7 @@ def test_fake_eq_and_shape_objects_fail(graded):
     assert "y is Fake, expected an array of shape (10,)" in message(graded, "fake_objects", "ex01.q1")
     assert status(graded, "fake_objects", "ex01.q2") == "FAIL"
     assert status(graded, "fake_objects", "ex01.q3") == "FAIL"
-    assert "is wrong" in message(graded, "fake_objects", "ex01.q3")
+    assert "the result[0] is too large" in message(graded, "fake_objects", "ex01.q3")
 
 
 def test_endless_loop_times_out_and_the_rest_is_graded(graded):
