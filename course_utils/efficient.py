@@ -262,7 +262,7 @@ def small_network(kind: str, input_shape=(28, 28, 1), classes: int = 10, name: s
     (see :func:`course_utils.architectures.small_network`).
 
     >>> [small_network(k).count_params() for k in ("nin", "mobilenet")]
-    [23250, 17418]
+    [58986, 22522]
     >>> small_network("squeezenet", name="mine").name
     'mine'
     """
@@ -330,7 +330,7 @@ def small_mobilenet(input_shape=(28, 28, 1), classes: int = 10, name: str = "sma
     """MobileNet (v1): a 3x3 stem, then depthwise-separable blocks doubling the width at each stride 2.
 
     >>> small_mobilenet().count_params()
-    17418
+    22522
     """
     inputs = keras.Input(_check_shape(input_shape))
     x = layers.MaxPooling2D(2)(_stem(inputs, 24))
