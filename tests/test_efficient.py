@@ -176,7 +176,7 @@ def test_small_networks_take_a_name_and_classify(kind):
 def test_small_networks_are_cheap():
     macs = {kind: model_macs(eff.small_network(kind)) for kind in eff.SMALL_KINDS}
     resnet = model_macs(arch.small_network("resnet"))
-    assert macs["wide_resnet"] == pytest.approx(4 * resnet, rel=0.05)    # width 2 -> 4x the work
+    assert macs["wide_resnet"] == pytest.approx(resnet, rel=0.05)    # one wider block for the work of two
     assert macs["mobilenet"] < resnet / 2 and macs["squeezenet"] < resnet / 2
 
 
