@@ -166,10 +166,19 @@ def activation_memory(shape, batch_size: int = 1, bytes_per_value: int = 4) -> i
 
 
 def model_macs(model) -> int:
-    """Multiply-adds of one forward pass of a built Keras model (Conv1D/2D, Depthwise, Dense).
+    """Multiply-adds of one forward pass of a built Keras model.
 
+    Counted: ``Conv1D``/``Conv2D`` (grouped ones ``1/groups`` of the full cost),
+    ``DepthwiseConv1D``/``DepthwiseConv2D`` (``k²`` per output value), ``SeparableConv1D``/
+    ``SeparableConv2D`` (the depthwise part plus the ``1 x 1`` pointwise part) and ``Dense``.
     Pooling, normalisation, activations and additions are not counted: they are
     cheap next to the convolutions and papers leave them out too.
+
+    >>> import keras
+    >>> x = keras.Input((8, 8, 16))
+    >>> sep = keras.Model(x, keras.layers.SeparableConv2D(32, 3, padding="same")(x))
+    >>> model_macs(sep) == 8 * 8 * 16 * 9 + 8 * 8 * 16 * 32 == conv_macs((8, 8), 3, 16, 16, groups=16) + conv_macs((8, 8), 1, 16, 32)
+    True
     """
     import keras
 
@@ -179,10 +188,13 @@ def model_macs(model) -> int:
         raise ValueError(f"model {model.name!r} is not built: start it with keras.Input(shape=...) so every layer has a shape")
     total = 0
     for layer in _walk_layers(model):
-        if isinstance(layer, keras.layers.DepthwiseConv2D):
-            kh, kw = layer.kernel_size
+        if isinstance(layer, (keras.layers.SeparableConv1D, keras.layers.SeparableConv2D)):
+            out = layer.output.shape   # depthwise: one k-long dot product per (position, channel x multiplier)
+            spatial, depthwise = math.prod(out[1:-1]), layer.input.shape[-1] * layer.depth_multiplier
+            total += spatial * depthwise * (math.prod(layer.kernel_size) + layer.filters)
+        elif isinstance(layer, (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)):
             out = layer.output.shape
-            total += out[1] * out[2] * out[3] * kh * kw
+            total += math.prod(out[1:]) * math.prod(layer.kernel_size)
         elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv1D)) and not isinstance(
             layer, (keras.layers.Conv2DTranspose, keras.layers.Conv1DTranspose)
         ):

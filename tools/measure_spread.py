@@ -102,8 +102,8 @@ def main(argv=None) -> int:
                 failed = True
                 print(f"{key}: {len(series)} values in {runs} runs (a cell failed or ran it more than once)",
                       file=sys.stderr)
-            data["bands"][key] = {"low": min(series), "high": max(series), "runs": len(series),
-                                  "values": [round(v, 6) for v in series]}
+            series = [round(v, 6) for v in series]    # low and high are the stored values' extremes
+            data["bands"][key] = {"low": min(series), "high": max(series), "runs": len(series), "values": series}
         data["measured_with"][prefix.rstrip("/")] = {
             "seeds": args.seeds, "settings": {name: setting for name, setting in SETTINGS.items()},
             "python": platform.python_version(), "machine": platform.machine(),
