@@ -1,4 +1,5 @@
 """session, doctor, training printer, plotting and the course map."""
+import json
 import re
 import subprocess
 import sys
@@ -132,8 +133,8 @@ def test_learning_curves_and_confusion_matrix():
 def test_readme_course_map_is_up_to_date():
     text = (ROOT / "README.md").read_text()
     table = text.split(coursemap.BEGIN)[1].split(coursemap.END)[0].strip()
-    assert table == coursemap.markdown_table(), "run `python -m course_utils.coursemap` to update README.md"
-    listed = re.findall(r"\]\(((?:notebooks|exercises)/[^)]+\.ipynb)\)", table)
+    assert table == coursemap.markdown_table(details=True), "run `python -m course_utils.coursemap` to update README.md"
+    listed = re.findall(r"^\| \[[^\]]+\]\(((?:notebooks|exercises)/[^)]+\.ipynb)\)", table, re.M)  # first column
     on_disk = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))
     on_disk += sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "exercises").glob("*.ipynb"))
     assert listed == on_disk
@@ -144,3 +145,42 @@ def test_course_map_needs_title_and_summary(tmp_path):
     bad.write_text('{"cells": [{"cell_type": "markdown", "source": ["# Title only"]}]}')
     with pytest.raises(ValueError, match="italic"):
         coursemap._title_and_summary(bad)
+
+
+COURSE_MAP_PATHS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "exercises").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", COURSE_MAP_PATHS, ids=[p.relative_to(ROOT).as_posix() for p in COURSE_MAP_PATHS])
+def test_every_notebook_has_prerequisites_and_an_honest_time(path):
+    prerequisites, minutes = coursemap._course_map(path)  # raises if the notebook-level metadata is missing
+    own = path.name[:2]
+    notebooks = coursemap.course_notebooks()
+    for number in prerequisites:
+        assert number in notebooks, f"prerequisite {number} is not a course notebook"
+        # a notebook needs earlier notebooks; an exercise may need the notebook of its own number
+        assert number < own or (path.parent.name == "exercises" and number == own), f"prerequisite {number} comes later"
+    if own != "00":
+        assert prerequisites, "only 00 · Start here has no prerequisites"
+    estimate = coursemap.estimate_minutes(json.loads(path.read_text(encoding="utf-8")))
+    assert minutes % coursemap.ROUND_TO == 0 and abs(minutes - estimate) <= coursemap.ROUND_TO, (
+        f"{minutes} min stored, the estimate is {estimate} min: see `python -m course_utils.coursemap --estimate`")
+
+
+def test_course_map_needs_the_notebook_metadata(tmp_path):
+    cell = {"cell_type": "markdown", "source": ["# Title\n", "*summary*"]}
+    bad = tmp_path / "x.ipynb"
+    bad.write_text(json.dumps({"cells": [cell], "metadata": {}}))
+    with pytest.raises(ValueError, match="course_map"):
+        coursemap._course_map(bad)
+    bad.write_text(json.dumps({"cells": [cell], "metadata": {"course_map": {"prerequisites": "01", "minutes": 30}}}))
+    with pytest.raises(ValueError, match="notebook numbers"):
+        coursemap._course_map(bad)
+
+
+def test_time_estimate_counts_words_code_cells_and_questions():
+    words = {"cell_type": "markdown", "source": " ".join(["word"] * 1500)}   # 10 min of reading
+    code = {"cell_type": "code", "metadata": {}, "source": "x = 1"}            # 2 min each
+    graded = {"cell_type": "code", "metadata": {"course": {"question": "q1"}}, "source": "x = 1"}  # 2 + 5 min
+    assert coursemap.estimate_minutes({"cells": [words] + [code] * 10}) == 30
+    assert coursemap.estimate_minutes({"cells": [graded] * 3}) == 15
+    assert coursemap.estimate_minutes({"cells": []}) == 15

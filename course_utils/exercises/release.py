@@ -14,7 +14,8 @@ the block say what students get instead (the default is
     ### STUB y = None  # your answer
 
 The student notebook ``exercises/NN_name.ipynb`` keeps every other cell, clears all
-outputs, drops cells tagged ``solution-only``, keeps the cell ids, and writes the
+outputs, drops cells tagged ``solution-only``, keeps the cell ids and the notebook-level
+``course_map`` metadata (prerequisites and time, see ``course_utils.coursemap``), and writes the
 graded cells' metadata ``{"course": {"question": id, "points": p}}`` with the points of
 the exercise module (never typed by hand).
 
@@ -24,6 +25,7 @@ the exercise module (never typed by hand).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -31,6 +33,7 @@ from pathlib import Path
 import nbformat
 
 from course_utils.exercises import load_exercise
+from course_utils.coursemap import META_KEY as COURSE_MAP_KEY
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SOLUTIONS = ROOT / "exercises" / "solutions"
@@ -81,6 +84,8 @@ def release_notebook(solution: nbformat.NotebookNode, exercise) -> nbformat.Note
     seen = []
     nb = nbformat.v4.new_notebook()
     nb.metadata = {"kernelspec": dict(KERNEL_SPEC), "language_info": {"name": "python", "pygments_lexer": "ipython3"}}
+    if COURSE_MAP_KEY in solution.metadata:  # prerequisites and time for the course map (course_utils.coursemap)
+        nb.metadata[COURSE_MAP_KEY] = json.loads(json.dumps(solution.metadata[COURSE_MAP_KEY]))
     nb.nbformat, nb.nbformat_minor = solution.nbformat, solution.nbformat_minor
     for number, cell in enumerate(solution.cells, 1):
         tags = list(cell.metadata.get("tags", []))
