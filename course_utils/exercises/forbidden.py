@@ -23,6 +23,7 @@ import ast
 import importlib
 import inspect
 import sys
+import warnings
 from typing import Callable, Sequence
 
 # The grader's child bans the same list (its own copy until its rewrite imports this one).
@@ -50,10 +51,12 @@ def patch_calls(dotted_names: Sequence[str], record: Callable[[str], object]) ->
         package = module_name.split(".")[0]
         stub = _stub(dotted, record)
         # the same function is usually reachable from several submodules (numpy._core.numeric, ...)
-        for name, mod in list(sys.modules.items()):
-            if (name == package or name.startswith(package + ".")) and getattr(mod, attr, None) is original:
-                saved.append((mod, attr, original))
-                setattr(mod, attr, stub)
+        with warnings.catch_warnings():   # looking into a deprecated alias (numpy.core) warns
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for name, mod in list(sys.modules.items()):
+                if (name == package or name.startswith(package + ".")) and getattr(mod, attr, None) is original:
+                    saved.append((mod, attr, original))
+                    setattr(mod, attr, stub)
     return saved
 
 
