@@ -25,6 +25,7 @@ import scipy.signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 from course_utils.conv import conv2d, correlate2d, correlate2d_loops, windows2d  # noqa: E402
+from course_utils.doctor import cpu_name  # noqa: E402
 
 
 def best_time(func, repeats: int) -> float:
@@ -87,17 +88,6 @@ def markdown_table(title: str, rows: list[tuple[str, float, str]]) -> str:
     for name, seconds, note in rows:
         lines.append(f"| {name} | {seconds * 1e3:,.1f} | {seconds / scipy_seconds:,.2f} | {note} |")
     return "\n".join(lines)
-
-
-def cpu_name() -> str:
-    """The CPU model where the OS tells it (Linux: /proc/cpuinfo), else what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def environment() -> str:

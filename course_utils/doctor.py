@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as metadata
 import os
+import platform
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.requirements import Requirement
 
@@ -38,6 +40,21 @@ def requirements() -> list[Requirement]:
         return []
     reqs = [Requirement(r) for r in declared]
     return [r for r in reqs if (r.marker is None or r.marker.evaluate({"extra": ""}))]
+
+
+def cpu_name() -> str:
+    """The CPU model where the OS tells it (Linux: /proc/cpuinfo), else what platform knows.
+
+    >>> isinstance(cpu_name(), str) and cpu_name() != ""
+    True
+    """
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 SUPPORTED_PYTHON = ">=3.11,<3.14"

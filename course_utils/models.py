@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import platform
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -254,6 +253,8 @@ def provenance() -> dict:
     >>> sorted(provenance())
     ['backend', 'cpu', 'date', 'keras', 'numpy', 'python', 'tensorflow', 'threads']
     """
+    from course_utils.doctor import cpu_name
+
     try:
         import tensorflow as tf
 
@@ -262,18 +263,8 @@ def provenance() -> dict:
         tf_version = None
     return {"python": platform.python_version(), "keras": keras.__version__, "backend": keras.backend.backend(),
             "tensorflow": tf_version, "numpy": np.__version__,
-            "cpu": f"{platform.machine()} {_cpu_name()}".strip(), "threads": os.cpu_count(),
+            "cpu": f"{platform.machine()} {cpu_name()}".strip(), "threads": os.cpu_count(),
             "date": time.strftime("%Y-%m-%d")}
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or sys.platform
 
 
 def _save(model, record: dict, folder: Path, key: str) -> None:

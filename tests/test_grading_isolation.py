@@ -9,7 +9,6 @@ that the honest students kept full marks.
 """
 import csv
 import hashlib
-import json
 import os
 import shutil
 import textwrap
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from course_utils import grade, sandbox
+from test_grading_adversarial import notebook  # the solution notebook with some graded cells replaced
 from course_utils.exercises.synthetic import graded_sources
 
 pytestmark = pytest.mark.usefixtures("isolation")   # grading needs bubblewrap (see conftest.py)
@@ -31,17 +31,6 @@ QIDS = ("ex01.q1", "ex01.q2", "ex01.q3", "ex01.q4", "ex01.p1")
 SECRET = "s3cret-grading-key-7781"
 HONEST = ("aaa_honest", "mmm_honest", "zzz_honest")
 BAD_NAME = os.fsdecode(b"bad\xffname\n")
-
-
-def notebook(replace=None, transform=None) -> str:
-    nb = json.loads(SOLUTION_NB.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        qid = cell.get("metadata", {}).get("course", {}).get("question")
-        if replace and qid in replace:
-            cell["source"] = replace[qid]
-    if transform:
-        transform(nb)
-    return json.dumps(nb)
 
 
 def oracle(attack: str) -> str:
