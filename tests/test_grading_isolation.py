@@ -9,6 +9,7 @@ that the honest students kept full marks.
 """
 import csv
 import hashlib
+import json
 import os
 import shutil
 import textwrap
