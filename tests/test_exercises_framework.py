@@ -7,7 +7,7 @@ import pytest
 
 from course_utils import sandbox
 from course_utils.exercises.framework import (
-    FORBIDDEN, FunctionQuestion, Mistake, Question, Result, ValueQuestion, compare)
+    FORBIDDEN, FunctionQuestion, Mistake, PredictionQuestion, Question, Result, ValueQuestion, compare)
 from course_utils.exercises.submission import InvalidNotebook, graded_cells, read_notebook, strip_magics
 from course_utils.sandbox_child import NotAttempted, Unsupported, decode_plain, run_probe, to_plain
 from exercise_asserts import sourceless
@@ -240,3 +240,54 @@ def test_run_child_reports_values_and_cleans_up(tmp_path, monkeypatch, isolation
     answer = decode_plain(run.results["done"]["d.q1"]["calls"][0]["answer"])
     assert answer.tolist() == [0, 2, 4]
     assert list(tmp_path.iterdir()) == []
+
+
+# --- predict, then check ---------------------------------------------------------------
+PREDICT_SIZE = PredictionQuestion("demo.p9", expected=lambda: 24, explanation="two poolings halve 96 twice.")
+PREDICT_WORD = PredictionQuestion("demo.p8", expected="same", choices=["smaller", "same", "larger"],
+                                  explanation="'same' padding keeps the size.")
+
+
+@pytest.mark.parametrize("prediction", [24, 24.0, 22, 26.4, np.int64(25), [24]])
+def test_prediction_within_ten_percent_passes_and_explains(prediction):
+    result = PREDICT_SIZE.check_result(prediction)
+    assert result.status == "PASS" and result.points == 0
+    assert result.message.endswith("Why: two poolings halve 96 twice.")
+
+
+@pytest.mark.parametrize("prediction, says", [(48, "too large: the measured value is 24"),
+                                              (12, "too small: the measured value is 24"),
+                                              (21, "too small")])
+def test_wrong_prediction_shows_the_measurement_and_the_reason(prediction, says):
+    result = PREDICT_SIZE.check_result(prediction)
+    assert result.status == "FAIL" and says in result.message and "Why:" in result.message
+
+
+@pytest.mark.parametrize("prediction, says", [("24", "without quotes"), (True, "a bool"),
+                                              (float("nan"), "not a finite number")])
+def test_prediction_that_is_not_a_number_says_what_to_write(prediction, says):
+    result = PREDICT_SIZE.check_result(prediction)
+    assert result.status == "FAIL" and says in result.message
+
+
+def test_prediction_placeholder_is_not_attempted():
+    result = PREDICT_SIZE.check_result(None)
+    assert not result.attempted and "write down your prediction first" in result.message
+
+
+@pytest.mark.parametrize("prediction, status", [("same", "PASS"), (" Same ", "PASS"), ("larger", "FAIL"),
+                                                ("smaller", "FAIL")])
+def test_choice_prediction_ignores_case_and_spaces(prediction, status):
+    assert PREDICT_WORD.check_result(prediction).status == status
+
+
+@pytest.mark.parametrize("prediction", ["bigger", 3])
+def test_choice_prediction_outside_the_choices_lists_them(prediction):
+    message = PREDICT_WORD.check_result(prediction).message
+    assert "expected one of 'smaller', 'same', 'larger'" in message
+
+
+def test_prediction_question_needs_an_explanation_and_has_no_points():
+    with pytest.raises(ValueError, match="needs an explanation"):
+        PredictionQuestion("demo.p7", expected=1, explanation="")
+    assert PREDICT_SIZE.points == 0 and PREDICT_SIZE.shows(hidden=False) == "values"

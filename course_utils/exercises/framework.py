@@ -515,6 +515,75 @@ class ValueQuestion(Question):
         return self.judge_outcome(outcome, [], hidden=False)
 
 
+class PredictionQuestion(ValueQuestion):
+    """Predict, then check: the student commits to a prediction *before* running the cell that measures it.
+
+    A practice question (no points, so feedback may show the measured value). The prediction
+    is a number (right within ``rtol``, 10 % by default: a prediction, not a computation) or,
+    with ``choices``, one of those words. Whatever the prediction, the line ends with
+    ``explanation``: why the measured value is what it is, so a wrong guess teaches too.
+
+    >>> q = PredictionQuestion("demo.p2", expected=lambda: 24, explanation="each pooling halves the size.")
+    >>> q.check(25)
+    ✅ Correct! Your prediction 25 is within 10% of the measured 24. Why: each pooling halves the size.
+    >>> q.check(12)
+    ❌ Your prediction 12 is too small: the measured value is 24. Why: each pooling halves the size.
+    >>> PredictionQuestion("demo.p3", expected="same", choices=["smaller", "same", "larger"],
+    ...                    explanation="padding 'same' keeps the size.").check("Larger")
+    ❌ You predicted 'larger'; the experiment gives 'same'. Why: padding 'same' keeps the size.
+    """
+
+    kind = "prediction"
+
+    def __init__(self, id, *, expected, explanation: str, name: str = "prediction", choices: Sequence[str] = (),
+                 rtol: float = 0.1, atol: float = 0.0, **kwargs):
+        if not explanation:
+            raise ValueError(f"{id}: a prediction question needs an explanation to show after the check")
+        super().__init__(id, points=0, names=[name], expected=expected, rtol=rtol, atol=atol, partial=False,
+                         **kwargs)
+        self.explanation = explanation.strip()
+        self.choices = tuple(str(c).lower() for c in choices)
+
+    def expected(self) -> dict:
+        if not self.choices:
+            return super().expected()
+        value = self._expected_spec() if callable(self._expected_spec) else self._expected_spec
+        if str(value).lower() not in self.choices:
+            raise ValueError(f"{self.id}: the measured {value!r} is not one of the choices {self.choices}")
+        return {self.names[0]: str(value).lower()}
+
+    def judge(self, outcome, args, *, hidden) -> Result:
+        name = self.names[0]
+        plain = outcome["values"].get(name, {"type": "missing"})
+        if plain.get("type") == "missing":
+            return self.result(FAIL, f"`{name}` is not defined: write your prediction as `{name} = ...`")
+        answer = decode_plain(plain)
+        if answer is None or answer is Ellipsis or isinstance(answer, NotAttempted):
+            return self.result(FAIL, f"{NOT_ATTEMPTED}: write down your prediction first, then run the "
+                                     f"experiment and check.", attempted=False)
+        expected = self.expected()[name]
+        why = f" Why: {self.explanation}"
+        if self.choices:
+            said = answer.strip().lower() if isinstance(answer, str) else None
+            if said not in self.choices:
+                shown = repr(answer) if isinstance(answer, str) else _describe_answer(answer)
+                return self.result(FAIL, f"{name} is {shown}, expected one of "
+                                         f"{', '.join(repr(c) for c in self.choices)}: pick one of these words")
+            if said == expected:
+                return self.result(PASS, f"You predicted {said!r}, and so it is.{why}", 1.0)
+            return self.result(FAIL, f"You predicted {said!r}; the experiment gives {expected!r}.{why}")
+        ok, message, _ = compare(name, answer, expected, rtol=self.rtol, atol=self.atol, show=SHOW_ANSWER)
+        if ok:
+            return self.result(PASS, f"Your prediction {_fmt(np.asarray(answer).reshape(()))} is within {self.rtol:.0%} of the measured "
+                                     f"{_fmt(expected)}.{why}", 1.0)
+        number = isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool)
+        if not number or not math.isfinite(float(answer)):
+            return self.result(FAIL, message)     # not one finite number: compare's own advice
+        direction = "too large" if float(answer) > float(expected) else "too small"
+        return self.result(FAIL, f"Your prediction {_fmt(answer)} is {direction}: the measured value is "
+                                 f"{_fmt(expected)}.{why}")
+
+
 class FunctionQuestion(Question):
     """The answer is a function; it is called on several inputs and compared with ``reference``.
 
