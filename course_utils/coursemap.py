@@ -9,7 +9,7 @@ cell's) holds what the map adds to the title::
 ``prerequisites`` are the numbers of the course notebooks (``notebooks/NN_*.ipynb``) to do
 first; ``minutes`` is the time a student needs, estimated by :func:`estimate_minutes`.
 Exercise notebooks get the key from their solution notebook when
-``python -m course_utils.exercises.release`` writes them.
+``python -m course_utils.grading.release`` writes them.
 
 ``python -m course_utils.coursemap`` rewrites the table in README.md between the
 ``course-map`` markers; a test fails when it is out of date.
@@ -28,6 +28,8 @@ import re
 import sys
 from pathlib import Path
 from typing import NamedTuple
+
+from course_utils.checks import notebook_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- course-map:begin -->", "<!-- course-map:end -->"
@@ -70,7 +72,7 @@ def estimate_minutes(nb: dict) -> int:
     cells = nb["cells"]
     words = sum(len(_source(c).split()) for c in cells if c["cell_type"] == "markdown")
     code = sum(1 for c in cells if c["cell_type"] == "code")
-    questions = sum(1 for c in cells if "question" in c.get("metadata", {}).get("course", {}))
+    questions = sum(1 for c in cells if notebook_schema.question_id(c))
     minutes = words / WORDS_PER_MINUTE + MINUTES_PER_CODE_CELL * code + MINUTES_PER_QUESTION * questions
     return max(ROUND_TO, ROUND_TO * round(minutes / ROUND_TO))
 

@@ -1,17 +1,18 @@
-"""What graded code may not use, as ``check()`` sees it before the student submits.
+"""What graded code may not use: one set of rules for ``check()`` and the grader's child.
 
-The grader refuses these in its child process (:mod:`course_utils.sandbox_child`);
-``check()`` runs in the student's own kernel and must not import that process's code,
-so the rules it needs live here: the modules always banned, a static scan of a cell
-for banned imports and calls (:func:`forbidden_uses`), and a temporary replacement of
-banned functions so that a call through a helper is caught too (:func:`patch_calls`).
+The modules always banned (:data:`ALWAYS_BANNED_MODULES`), the exception that a refused
+action raises (:class:`Forbidden`), a static scan of a cell for banned imports and calls
+(:func:`forbidden_uses`, ``check()``'s side before the student submits), and a temporary
+replacement of banned functions so that a call through a helper is caught too
+(:func:`patch_calls`: ``check()`` and the child, :mod:`course_utils.grading.child`, both
+use it; the child's audit hook raises :class:`Forbidden` too).
 
 >>> import numpy as np
 >>> seen = []
 >>> saved = patch_calls(["numpy.convolve"], seen.append)
 >>> try:
 ...     np.convolve([1], [1])
-... except ForbiddenCall as exc:
+... except Forbidden as exc:
 ...     print(exc)
 not allowed in graded code: calling numpy.convolve
 >>> restore(saved); seen, np.convolve([1], [2]).tolist()
@@ -26,13 +27,13 @@ import sys
 import warnings
 from typing import Callable, Sequence
 
-# The grader's child bans the same list (its own copy until its rewrite imports this one).
+# Banned in every graded cell, by check() and by the grader's child (which imports this list).
 ALWAYS_BANNED_MODULES = ("course_utils", "_posixsubprocess", "_xxsubinterpreters", "_xxinterpchannels",
                          "_testcapi", "_testinternalcapi", "_cffi_backend", "cffi")
 
 
-class ForbiddenCall(PermissionError):
-    """Raised by a banned function while :func:`patch_calls` has replaced it."""
+class Forbidden(PermissionError):
+    """Graded code tried something the grader refuses: a banned call, import, file or process."""
 
 
 def patch_calls(dotted_names: Sequence[str], record: Callable[[str], object]) -> list:
@@ -49,7 +50,7 @@ def patch_calls(dotted_names: Sequence[str], record: Callable[[str], object]) ->
             continue
         original = getattr(module, attr)
         package = module_name.split(".")[0]
-        stub = _stub(dotted, record)
+        stub = refusing(f"calling {dotted}", record)
         # the same function is usually reachable from several submodules (numpy._core.numeric, ...)
         with warnings.catch_warnings():   # looking into a deprecated alias (numpy.core) warns
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -66,14 +67,14 @@ def restore(saved: list) -> None:
         setattr(module, name, value)
 
 
-def _stub(dotted, record):
-    what = f"calling {dotted}"
+def refusing(what: str, record: Callable[[str], object]):
+    """A stand-in function that records ``what`` (``"calling numpy.convolve"``) and raises :class:`Forbidden`."""
 
     def forbidden(*args, **kwargs):
         record(what)
-        raise ForbiddenCall(f"not allowed in graded code: {what}")
+        raise Forbidden(f"not allowed in graded code: {what}")
 
-    forbidden.__name__ = dotted.rpartition(".")[2]
+    forbidden.__name__ = what.rpartition(".")[2].rstrip(")")
     return forbidden
 
 

@@ -1,6 +1,6 @@
 """Keras model questions checked against trusted reference builders, with fix-it feedback.
 
-:class:`LayerSummaryQuestion` is a :class:`~course_utils.exercises.framework.ModelQuestion`
+:class:`LayerSummaryQuestion` is a :class:`~course_utils.checks.questions.ModelQuestion`
 whose expected layers are the summary of a *reference model* built in the trusted process
 (from ``course_utils.models`` or ``course_utils.architectures``), read by the same
 summariser the sandbox uses. Beyond layer types, output shapes and parameters it checks
@@ -40,8 +40,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from course_utils.exercises.framework import ERROR, FAIL, PASS, ModelQuestion, Result, _fmt
-from course_utils.sandbox_child import decode_plain, run_probe
+from .codec import decode_plain
+from .probes import run_probe
+from .protocol import ERROR, FAIL, PASS, Kind, Probe
+from .questions import ModelQuestion, Result, _fmt
 
 FOLDABLE = ("Conv1D", "Conv2D", "Dense", "DepthwiseConv2D", "SeparableConv2D")
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax"}
@@ -84,8 +86,8 @@ def summarise(model_or_builder) -> list[Layer]:
     >>> summarise(lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")]))
     [Layer(cls='Dense', shape=(None, 2), params=10, activation='softmax')]
     """
-    outcome = run_probe({"kind": "keras_summary", "name": "model"}, {"model": model_or_builder})
-    if outcome.get("outcome") != "ok":
+    outcome = run_probe({"probe": Probe.KERAS_SUMMARY, "name": "model"}, {"model": model_or_builder})
+    if outcome.get("outcome") != Kind.OK:
         raise ValueError(f"the reference model could not be built: {outcome.get('error', outcome)}")
     return layers_from_plain(decode_plain(outcome["answer"]))
 
@@ -197,7 +199,7 @@ class LayerSummaryQuestion(ModelQuestion):
     # --- judging ------------------------------------------------------------------
     def judge_outcome(self, outcome, args, *, hidden) -> Result:
         result = super().judge_outcome(outcome, args, hidden=hidden)
-        if result.status == ERROR and outcome.get("outcome") == "raised":
+        if result.status == ERROR and outcome.get("outcome") == Kind.RAISED:
             error = str(outcome.get("error", ""))
             for text, advice in self.error_advice:
                 if text.lower() in error.lower():

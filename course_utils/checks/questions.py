@@ -1,7 +1,7 @@
 """Questions, results and feedback messages shared by ``check()`` and the grader.
 
 A question reads the student's answer as *plain data* (see
-:mod:`course_utils.sandbox_child`), compares it with a trusted reference and returns a
+:mod:`course_utils.checks.codec`, read by :mod:`course_utils.checks.probes`), compares it with a trusted reference and returns a
 :class:`Result` with ONE line of specific feedback, checked in this order:
 not attempted → type → shape → dtype → values (the first wrong element) → known
 mistakes ("did you flip the kernel?"). The same :meth:`Question.judge` runs inside the
@@ -39,21 +39,21 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from course_utils.exercises.forbidden import ALWAYS_BANNED_MODULES, forbidden_uses, patch_calls, restore
-from course_utils.sandbox_child import NotAttempted, Unsupported, decode_plain, run_probe
+from . import hints
+from .codec import NotAttempted, NotPlain, PlainType, Unsupported, decode_plain
+from .forbidden import ALWAYS_BANNED_MODULES, forbidden_uses, patch_calls, restore
+from .probes import run_probe
+from .protocol import ERROR, FAIL, FORBIDDEN, MEMORY, PASS, Kind, Outcome, Probe, ProbeSpec, Status
 
-PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN = (
-    "PASS", "FAIL", "ERROR", "TIMEOUT", "MEMORY", "CRASH", "MISSING", "INVALID", "FORBIDDEN")
-STATUSES = (PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN)
-NOT_ATTEMPTED = "Not attempted yet"
+NOT_ATTEMPTED = "Not attempted yet"   # how a not-attempted line starts (for people; code reads Result.attempted)
 CHECK_SEED = 20240  # seed of the visible inputs that check() uses; the grader draws hidden ones
 
 
 @dataclass(frozen=True)
 class Result:
-    """One question's outcome: a status from :data:`STATUSES`, points and a one-line message."""
+    """One question's outcome: a :class:`~course_utils.checks.protocol.Status`, points and a one-line message."""
 
-    status: str
+    status: Status
     points: float
     max_points: float
     message: str
@@ -131,7 +131,7 @@ def _describe_expected(expected) -> str:
 
 def _describe_answer(answer) -> str:
     if isinstance(answer, Unsupported):
-        return answer.detail or answer.kind
+        return answer.detail or str(answer.reason)
     if isinstance(answer, bool):
         return f"a bool ({answer})"
     if isinstance(answer, (int, float)):
@@ -186,9 +186,9 @@ def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False
         advice = ": convert it to a NumPy array of numbers" if not expected_scalar else ": give a single number"
         if isinstance(answer, str):
             advice = ": write the number itself, without quotes"
-        elif isinstance(answer, Unsupported) and answer.kind == "ragged":
+        elif isinstance(answer, Unsupported) and answer.reason == NotPlain.RAGGED:
             advice = ": every row must have the same length"
-        elif isinstance(answer, Unsupported) and answer.kind == "none_inside":
+        elif isinstance(answer, Unsupported) and answer.reason == NotPlain.NONE_INSIDE:
             advice = ": fill in every element"
         return False, f"{label} is {_describe_answer(answer)}, expected {_describe_expected(expected)}{advice}", True
     answer_array = np.asarray(answer)
@@ -293,7 +293,6 @@ class Question:
     catch every route to the same result).
     """
 
-    kind = "value"
 
     def __init__(self, id: str, *, points: float, title: str = "", hint: str | Sequence[str] = (),
                  success: str = "", solution: str | None = None, forbidden_modules: Sequence[str] = (),
@@ -312,7 +311,6 @@ class Question:
         self.memory_mb = memory_mb
         self.preload = tuple(preload)
         self.notebook_forbidden_modules = self.forbidden_modules   # the exercise sets the union of its questions'
-        self._hints_shown = 0
 
     def shows(self, hidden: bool) -> str:
         """What this question's feedback may reveal: the one place that decides it.
@@ -351,7 +349,7 @@ class Question:
                                       f"write this part yourself (q.hint() helps)")
 
     # --- what the grader's child process must do -------------------------------------
-    def probe_spec(self) -> dict:
+    def probe_spec(self) -> ProbeSpec:
         raise NotImplementedError
 
     def hidden_args(self, rng: np.random.Generator) -> list[tuple]:
@@ -359,36 +357,36 @@ class Question:
         return []
 
     # --- judging ---------------------------------------------------------------------
-    def judge(self, outcome: dict, args: list[tuple], *, hidden: bool) -> Result:
+    def judge(self, outcome: Outcome, args: list[tuple], *, hidden: bool) -> Result:
         """Turn the child's (or the kernel's) probe outcome into a :class:`Result`."""
         raise NotImplementedError
 
-    def result(self, status: str, message: str, fraction: float = 0.0, attempted: bool = True) -> Result:
+    def result(self, status: Status, message: str, fraction: float = 0.0, attempted: bool = True) -> Result:
         return Result(status, round(self.points * fraction, 4), self.points, message, attempted)
 
-    def judge_outcome(self, outcome: dict, args: list[tuple], *, hidden: bool) -> Result:
+    def judge_outcome(self, outcome: Outcome, args: list[tuple], *, hidden: bool) -> Result:
         """Common outcomes first (errors, forbidden, memory), then :meth:`judge`."""
         kind = outcome.get("outcome")
         if outcome.get("violations") or outcome.get("forbidden"):
             what = (outcome.get("violations") or [outcome.get("error", "")])[0]
             return self.result(FORBIDDEN, f"not allowed in graded code: {what}")
-        if kind == "memory":
+        if kind == Kind.MEMORY:
             return self.result(MEMORY, "your code ran out of memory: use smaller arrays or fewer copies")
-        if kind == "syntax":
+        if kind == Kind.SYNTAX:
             return self.result(ERROR, f"your cell does not parse: {outcome.get('error', 'SyntaxError')}")
-        if kind == "raised":
+        if kind == Kind.RAISED:
             line = f" (line {outcome['line']} of the cell)" if outcome.get("line") else ""
             return self.result(ERROR, f"your cell raised {outcome.get('error', 'an exception')}{line}")
-        if kind == "exit":
+        if kind == Kind.EXIT:
             return self.result(ERROR, "your cell called sys.exit()/exit(): remove that call")
-        if kind == "not_attempted":
+        if kind == Kind.NOT_ATTEMPTED:
             return self.result(FAIL, f"{NOT_ATTEMPTED}: replace the placeholder and run the cell (q.hint() helps).",
                                attempted=False)
-        if kind == "missing":
+        if kind == Kind.MISSING:
             return self.result(FAIL, f"`{outcome.get('name')}` is not defined: keep the name the cell asks for")
-        if kind == "not_callable":
+        if kind == Kind.NOT_CALLABLE:
             return self.result(FAIL, f"`{outcome.get('name')}` is a {outcome.get('detail')}, expected a function")
-        if kind != "ok":
+        if kind != Kind.OK:
             return self.result(ERROR, f"could not read your answer ({kind})")
         try:
             return self.judge(outcome, args, hidden=hidden)
@@ -412,13 +410,8 @@ class Question:
         raise NotImplementedError
 
     def hint(self) -> None:
-        """Print the next hint (they get more specific)."""
-        if not self.hints:
-            print("No hint for this one: re-read the cell above.")
-            return
-        k = min(self._hints_shown, len(self.hints) - 1)
-        self._hints_shown += 1
-        print(f"💡 Hint {k + 1}/{len(self.hints)}: {self.hints[k]}")
+        """Print the next hint (they get more specific); how many were shown is the session's (:mod:`.hints`)."""
+        print(hints.SESSION.next_hint(self.id, self.hints))
 
     def solution(self) -> None:
         """Practice questions only: print a model solution."""
@@ -441,7 +434,6 @@ class ValueQuestion(Question):
     share of the points (``partial=True``).
     """
 
-    kind = "value"
 
     def __init__(self, id, *, points, names: Sequence[str], expected, mistakes=(), rtol=1e-6, atol=1e-9,
                  integer=False, partial=True, **kwargs):
@@ -453,7 +445,7 @@ class ValueQuestion(Question):
         self.rtol, self.atol, self.integer, self.partial = rtol, atol, integer, partial
 
     def probe_spec(self) -> dict:
-        return {"kind": "value", "names": list(self.names)}
+        return {"probe": Probe.VALUE, "names": list(self.names)}
 
     def expected(self) -> dict:
         """``{name: trusted expected value}``."""
@@ -477,8 +469,8 @@ class ValueQuestion(Question):
         expected = self.expected()
         correct, first_message, attempted_any, all_missing = 0, None, False, True
         for name in self.names:
-            plain = outcome["values"].get(name, {"type": "missing"})
-            if plain.get("type") == "missing":
+            plain = outcome["values"].get(name, {"type": PlainType.MISSING})
+            if plain.get("type") == PlainType.MISSING:
                 ok, message, attempted = False, f"`{name}` is not defined: keep the variable name the cell uses", True
             else:
                 all_missing = False
@@ -533,7 +525,6 @@ class PredictionQuestion(ValueQuestion):
     ❌ You predicted 'larger'; the experiment gives 'same'. Why: padding 'same' keeps the size.
     """
 
-    kind = "prediction"
 
     def __init__(self, id, *, expected, explanation: str, name: str = "prediction", choices: Sequence[str] = (),
                  rtol: float = 0.1, atol: float = 0.0, **kwargs):
@@ -554,8 +545,8 @@ class PredictionQuestion(ValueQuestion):
 
     def judge(self, outcome, args, *, hidden) -> Result:
         name = self.names[0]
-        plain = outcome["values"].get(name, {"type": "missing"})
-        if plain.get("type") == "missing":
+        plain = outcome["values"].get(name, {"type": PlainType.MISSING})
+        if plain.get("type") == PlainType.MISSING:
             return self.result(FAIL, f"`{name}` is not defined: write your prediction as `{name} = ...`")
         answer = decode_plain(plain)
         if answer is None or answer is Ellipsis or isinstance(answer, NotAttempted):
@@ -594,7 +585,6 @@ class FunctionQuestion(Question):
     over the hidden tests (``partial=True``).
     """
 
-    kind = "call"
 
     def __init__(self, id, *, points, name: str, reference: Callable, make_args: Callable, examples=(),
                  mistakes=(), rtol=1e-6, atol=1e-9, integer=False, partial=True, dtype=None, **kwargs):
@@ -606,7 +596,7 @@ class FunctionQuestion(Question):
         self.arg_names = list(inspect.signature(reference).parameters)
 
     def probe_spec(self) -> dict:
-        return {"kind": "call", "name": self.name}
+        return {"probe": Probe.CALL, "name": self.name}
 
     def hidden_args(self, rng) -> list[tuple]:
         return [tuple(args) for args in self.make_args(rng)]
@@ -678,28 +668,28 @@ class FunctionQuestion(Question):
             return self.result(ERROR, "could not read your function's results")
         labels = self._labels(args_list, hidden)
         returned = {i: decode_plain(call["answer"]) for i, call in enumerate(calls)
-                    if call.get("outcome") == "ok" and call["answer"].get("type") != "none"}
+                    if call.get("outcome") == Kind.OK and call["answer"].get("type") != PlainType.NONE}
         wrong = {i: self._mistake_values(args_list[i]) for i in returned}
         offered = self._explaining(returned, wrong)
         passed, first_message, not_attempted, raised = 0, None, 0, 0
         for i, (call, args, label) in enumerate(zip(calls, args_list, labels)):
             ok, message = False, None
             kind = call.get("outcome")
-            if kind == "not_attempted":
+            if kind == Kind.NOT_ATTEMPTED:
                 not_attempted += 1
                 message = "your function still raises NotImplementedError: write its body"
-            elif kind == "memory":
+            elif kind == Kind.MEMORY:
                 message = f"your function ran out of memory on {label}"
-            elif kind == "raised":
+            elif kind == Kind.RAISED:
                 raised += 1
                 prefix = "not allowed in graded code" if call.get("forbidden") else "your function raised"
                 message = f"{prefix} {call.get('error')} on {label}" if not call.get("forbidden") else \
                     f"{prefix}: {call.get('error')}"
                 if call.get("forbidden"):
                     return self.result(FORBIDDEN, message)
-            elif kind == "ok" and i not in returned:
+            elif kind == Kind.OK and i not in returned:
                 message = f"your function returned nothing (None) on {label}: end it with `return` and the result"
-            elif kind == "ok":
+            elif kind == Kind.OK:
                 expected = _expected_value(self.reference(*_copy_args(args)))
                 ok, text, attempted = compare(f"{self.name}(...)", returned[i], expected, rtol=self.rtol,
                                               atol=self.atol, integer=self.integer,
@@ -878,7 +868,6 @@ class ModelQuestion(Question):
     (28, 28, 32): padding='same'?".
     """
 
-    kind = "keras_summary"
 
     def __init__(self, id, *, points, name: str, expected_layers, layer_advice: dict | None = None, **kwargs):
         kwargs.setdefault("preload", ("keras",))
@@ -891,7 +880,7 @@ class ModelQuestion(Question):
         return [(str(c), tuple(int(n) for n in shape), int(p)) for c, shape, p in spec]
 
     def probe_spec(self) -> dict:
-        return {"kind": "keras_summary", "name": self.name}
+        return {"probe": Probe.KERAS_SUMMARY, "name": self.name}
 
     def model_summary(self, outcome):
         """The submitted model's summary (a dict with "layers"), or a Result saying why there is none."""
@@ -944,7 +933,6 @@ class AccuracyQuestion(Question):
     are ``(accuracy, fraction of the points)`` pairs, best first.
     """
 
-    kind = "predict"
 
     def __init__(self, id, *, points, name: str, data: Callable, thresholds=((0.9, 1.0), (0.8, 0.5)), **kwargs):
         kwargs.setdefault("preload", ("keras",))
@@ -960,7 +948,7 @@ class AccuracyQuestion(Question):
         return self._cache
 
     def probe_spec(self) -> dict:
-        return {"kind": "predict", "name": self.name}
+        return {"probe": Probe.PREDICT, "name": self.name}
 
     def hidden_args(self, rng) -> list[tuple]:
         return [(self.data()[0],)]

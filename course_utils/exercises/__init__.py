@@ -1,7 +1,7 @@
 """Auto-graded exercises: the questions of each exercise notebook and their checks.
 
 Each module ``exNN_<name>.py`` defines ``EXERCISE`` (an
-:class:`~course_utils.exercises.framework.Exercise` whose ``notebook`` is the student
+:class:`~course_utils.checks.questions.Exercise` whose ``notebook`` is the student
 notebook's file name without ``.ipynb``) and one module-level object per question
 (``q1``, ``q2``, ...) that the notebook uses::
 
@@ -9,7 +9,9 @@ notebook's file name without ``.ipynb``) and one module-level object per questio
     ex.q1.check(y)      # one line of feedback
     ex.q1.hint()        # the next hint
 
-Adding a module is all it takes for the grader and the release tool to find it.
+Adding a module is all it takes for the grader and the release tool to find it. This
+package holds the question bank only: the question types are :mod:`course_utils.checks`
+(below it), the grader and the release tool :mod:`course_utils.grading` (above it).
 
 >>> exercises = all_exercises()
 >>> exercises["01_convolution_1d"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from course_utils.exercises.framework import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
 from course_utils.shapes import conv_output_size
 
 N_SLIDE = np.arange(8)

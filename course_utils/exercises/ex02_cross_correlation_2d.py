@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.conv import convolve2d, correlate2d
-from course_utils.exercises.framework import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
 from course_utils.filters import KERNELS
 
 IMAGE = np.array([[5, 8, 0, 4, 8], [3, 9, 2, 9, 2], [4, 9, 2, 3, 6], [5, 4, 8, 2, 0], [5, 8, 0, 0, 8]])

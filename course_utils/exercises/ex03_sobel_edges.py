@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.exercises.framework import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
 from course_utils.filters import KERNELS, edge_map, filter_image, magnitude_orientation, sobel_gradients
 
 # The given image: a dark background (0) with a bright triangle and a bright bar (1); 6 x 8, not square.

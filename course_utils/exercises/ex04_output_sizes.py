@@ -11,7 +11,7 @@ overlapping pooling and the slides' LeNet-5 variant (257,546 parameters).
 """
 from __future__ import annotations
 
-from course_utils.exercises.framework import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
 from course_utils.shapes import conv_output_size, conv_params, dense_params, receptive_field
 
 ALEXNET = dict(input_size=224, kernel_size=11, stride=4, padding=2, in_channels=3, filters=96)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.conv import pool2d
-from course_utils.exercises.framework import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
 from course_utils.layers import MaxPool2D, numerical_gradient
 from course_utils.shapes import conv_output_size
 

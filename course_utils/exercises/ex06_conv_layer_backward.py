@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.exercises.framework import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
 from course_utils.layers import Conv2D, im2col, max_relative_error, numerical_gradient, relative_error
 from course_utils.shapes import conv_output_size, conv_params
 

@@ -20,8 +20,8 @@ import io
 
 import numpy as np
 
-from course_utils.exercises.framework import AccuracyQuestion, Exercise, FunctionQuestion, Mistake, ValueQuestion
-from course_utils.exercises.layer_checks import LayerMistake, LayerSummaryQuestion, summarise
+from course_utils.checks.questions import AccuracyQuestion, Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.layer_checks import LayerMistake, LayerSummaryQuestion, summarise
 
 N_TRAIN = 6_000
 """The first 6,000 training digits train, the other 2,004 validate (the slides keep the first 40,000 of 60,000)."""

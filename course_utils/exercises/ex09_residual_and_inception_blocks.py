@@ -19,8 +19,8 @@ both, with every switch at its default, to the references.
 """
 from __future__ import annotations
 
-from course_utils.exercises.framework import Exercise, Mistake, ValueQuestion
-from course_utils.exercises.layer_checks import LayerMistake, LayerSummaryQuestion
+from course_utils.checks.questions import Exercise, Mistake, ValueQuestion
+from course_utils.checks.layer_checks import LayerMistake, LayerSummaryQuestion
 from course_utils.shapes import conv_macs, conv_params, receptive_field
 
 IDENTITY_INPUT = (8, 8, 16)          # q1: residual_block(x, 16, stride=1) keeps the shape

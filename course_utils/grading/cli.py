@@ -13,8 +13,13 @@ file name, e.g. ``01_convolution_1d.ipynb``). Writes
   reuses every record whose submission, exercise and grader are unchanged, so an
   interrupted run loses nothing already graded (``--force`` regrades everything).
 
-Each notebook runs in its own sandboxed child process (:mod:`course_utils.sandbox`);
-statuses are PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN.
+(``python -m course_utils.grading`` is the same command.) Each notebook runs in its own
+sandboxed child process (:mod:`course_utils.grading.sandbox`); :func:`grade_submission`
+lists the steps, one module each: read the submission (:mod:`.submission`), build the
+job and run the child (:mod:`.job`), judge (:mod:`.judge`), write the record, the feedback
+and the CSVs (:mod:`.records`). Statuses are
+:class:`~course_utils.checks.protocol.Status`: PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH,
+MISSING, INVALID, FORBIDDEN.
 The exit code is 0 whenever grading completed, whatever the submissions did.
 Hidden test inputs are drawn per student from a seed that mixes in the
 ``COURSE_GRADING_SECRET`` environment variable when it is set.
@@ -23,38 +28,22 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import csv
 import hashlib
-import hmac
-import html
-import importlib.metadata
-import io
-import json
 import os
-import platform
-import re
-import stat
 import sys
-import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
-from course_utils import sandbox
+from course_utils.checks.protocol import STATUSES
+from course_utils.checks.questions import Result
 from course_utils.exercises import all_exercises
-from course_utils.exercises.framework import CRASH, INVALID, MEMORY, MISSING, STATUSES, TIMEOUT, Result
-from course_utils.exercises.submission import MAX_NOTEBOOK_BYTES, InvalidNotebook, graded_cells, read_notebook
-
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "exercises" / "solutions"
-CSV_HEADER = ["student", "exercise", "question", "points", "max_points", "status", "message"]
-MAX_RESTARTS = 2
-KEY_FILE = ".grading-key"           # in OUT, mode 0600: authenticates the records in OUT/results
-MAX_MESSAGE = 500                    # characters of a message in grades.csv / feedback
-MAX_RECORD_BYTES = 4 * 2**20
-VERSIONED = ("numpy", "keras", "tensorflow", "tensorflow-cpu", "nbformat", "fastjsonschema")
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,100}")
+from course_utils.grading import sandbox
+from course_utils.grading.job import MAX_RESTARTS, SOLUTIONS, build_job, instructor_cells, run_job
+from course_utils.grading.judge import judge_all
+from course_utils.grading.records import (Record, crashed_record, display_name, feedback_markdown,
+                                          grader_fingerprint, make_record, output_name, read_record, record_key,
+                                          sign_record, write_atomic, write_csvs)
+from course_utils.grading.submission import Unreadable, graded_cells, load_submission, read_submission, submission_problem
 
 
 # --------------------------------------------------------------------------------------
@@ -62,404 +51,44 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,100}")
 # --------------------------------------------------------------------------------------
 
 
-def display_name(name: str) -> str:
-    """A student folder name as text for the outputs, whatever bytes it holds.
-
-    >>> display_name("ana")
-    'ana'
-    >>> display_name(os.fsdecode(b"b\\xffo\\nb"))
-    'b\\\\xffo\\\\x0ab'
-    """
-    text = os.fsencode(name).decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:200]
-
-
-def output_name(name: str) -> str:
-    """A file name for the student's folders in OUT: the name itself when it is plain, else a
-    readable part plus a hash (two different folders never share one).
-
-    >>> output_name("ana"), output_name("../x")
-    ('ana', 'x-d6b96a97')
-    """
-    if _SAFE_NAME.fullmatch(name) and not name.endswith((".", " ")):
-        return name
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", display_name(name)).strip("._")[:40] or "student"
-    return f"{readable}-{hashlib.sha256(os.fsencode(name)).hexdigest()[:8]}"
-
-
-def submission_problem(path: Path) -> str | None:
-    """Why a submitted path cannot be graded (a link, not a regular file, too large), or None.
-
-    Checked with ``lstat``: a symbolic link is never followed (it could point at the
-    solutions, another student's work or ``/proc/self/mem``).
-    """
-    for part in (path.parent, path):
-        try:
-            info = os.lstat(part)
-        except OSError:
-            return None if part == path else "the student folder cannot be read"
-        if stat.S_ISLNK(info.st_mode):
-            what = "student folder" if part == path.parent else "notebook"
-            return f"the {what} is a symbolic link; submit the file itself"
-    if not stat.S_ISREG(info.st_mode):
-        return "the notebook is not a regular file"
-    if info.st_size > MAX_NOTEBOOK_BYTES:
-        return (f"the file is {info.st_size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
-                "(clear the outputs and save again)")
-    return None
-
-
-def read_submission(path: Path) -> bytes | None:
-    """The notebook's bytes, opened without following links or blocking on a FIFO; None if absent."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_NOTEBOOK_BYTES:
-            raise OSError("not a regular file of an allowed size")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(MAX_NOTEBOOK_BYTES + 1)
-    finally:
-        os.close(fd)
-
-
-def instructor_cells(exercise, solutions_dir: Path = SOLUTIONS) -> list[dict]:
-    """The instructor's cells the grader runs, in notebook order: context cells and graded slots.
-
-    Context cells (``metadata.course.context = true``: imports, the given data) come
-    from the instructor's solution notebook, never from the submission.
-    """
-    path = Path(solutions_dir) / f"{exercise.notebook}.ipynb"
-    nb = json.loads(path.read_text(encoding="utf-8"))  # the instructor's own file: trusted
-    cells = []
-    for index, cell in enumerate(nb["cells"], 1):
-        meta = cell.get("metadata", {}).get("course", {})
-        if cell["cell_type"] != "code" or not isinstance(meta, dict):
-            continue
-        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        if meta.get("question"):
-            cells.append({"question": meta["question"], "index": index})
-        elif meta.get("context"):
-            cells.append({"question": None, "index": index, "source": source})
-    known = {q.id for q in exercise.questions}
-    slots = [c["question"] for c in cells if c["question"]]
-    if sorted(slots) != sorted(known):
-        raise ValueError(f"{path.name}: graded cells {sorted(slots)} do not match the questions {sorted(known)}")
-    return cells
-
-
-def hidden_seed(secret: str, student: str, exercise: str, qid: str) -> int:
-    """Per student and question, so answers cannot be copied from a neighbour's hidden tests."""
-    digest = hashlib.sha256(f"{secret}\x00{student}\x00{exercise}\x00{qid}".encode("utf-8", "surrogateescape")).digest()
-    return int.from_bytes(digest[:8], "little")
-
-
-def _status_result(question, status, message) -> Result:
-    return Result(status, 0.0, question.points, message)
-
-
 def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.Limits, *, secret: str = "",
                      deny_read=(), solutions_dir: Path = SOLUTIONS, max_restarts: int = MAX_RESTARTS,
-                     keep_scratch: bool = False, isolate: bool = True) -> dict:
-    """Grade one student's notebook for one exercise; returns the JSON-able record.
+                     keep_scratch: bool = False, isolate: bool = True) -> Record:
+    """Grade one student's notebook for one exercise, step by step; returns the JSON-able record.
 
     ``student`` is the folder name (any bytes, as :func:`os.fsdecode` gives them); the
-    record holds its :func:`display_name`.
+    record holds its :func:`~course_utils.grading.records.display_name`.
     """
-    record = {"student": display_name(student), "exercise": exercise.notebook, "notes": [], "rows": []}
-    questions = exercise.questions
+    notebook = load_submission(path)                                                # 1. read the submission
+    if isinstance(notebook, Unreadable):
+        results = [(q.id, q.points, Result(notebook.status, 0.0, q.points, notebook.message))
+                   for q in exercise.questions]
+        return make_record(student, exercise.notebook, results, [notebook.message] if notebook.note else [])
+    graded = graded_cells(notebook, [q.id for q in exercise.questions])
+    job, arrays, trusted_args = build_job(exercise, graded, student, secret=secret,  # 2. build the job
+                                          solutions_dir=solutions_dir)
+    report = run_job(job, arrays, limits, max_restarts=max_restarts, deny_read=deny_read,  # 3. run the child
+                     keep_scratch=keep_scratch, isolate=isolate)
+    results = judge_all(exercise, graded, report, trusted_args)                     # 4. judge
+    return make_record(student, exercise.notebook, results, graded.notes + run_notes(report, limits))
 
-    def finish(results: dict[str, Result]):
-        record["rows"] = [{"question": q.id, "points": results[q.id].points, "max_points": q.points,
-                           "status": results[q.id].status, "message": one_line(results[q.id].message)}
-                          for q in questions]
-        record["notes"] = [one_line(note) for note in record["notes"][:50]]
-        record["points"] = round(sum(r["points"] for r in record["rows"]), 4)
-        record["max_points"] = exercise.max_points
-        return record
 
-    problem = submission_problem(path) if path is not None else None
-    if problem:
-        record["notes"].append(problem)
-        return finish({q.id: _status_result(q, INVALID, problem) for q in questions})
-    if path is None or not os.path.lexists(path):
-        return finish({q.id: _status_result(q, MISSING, "no notebook submitted") for q in questions})
-    try:
-        nb = read_notebook(path)
-    except InvalidNotebook as exc:
-        record["notes"].append(str(exc))
-        return finish({q.id: _status_result(q, INVALID, str(exc)) for q in questions})
-    except Exception as exc:  # anything else the file's content provokes: this notebook only
-        why = f"the file is not a notebook the grader can read ({type(exc).__name__})"
-        record["notes"].append(why)
-        return finish({q.id: _status_result(q, INVALID, why) for q in questions})
-
-    graded = graded_cells(nb, [q.id for q in questions])
-    record["notes"].extend(graded.notes)
-    slots = instructor_cells(exercise, solutions_dir)
-    arrays, args, trusted_args = {}, {}, {}
-    for q in questions:
-        rng = np.random.default_rng(hidden_seed(secret, student, exercise.notebook, q.id))
-        trusted_args[q.id] = q.hidden_args(rng)
-        args[q.id] = sandbox.encode_args(q.id, trusted_args[q.id], arrays)
-    given = {}
-    for name, value in exercise.given().items():   # the exercise's data (e.g. training images), not hidden
-        arrays[f"given.{name}"] = value
-        given[name] = f"given.{name}"
-    job = {
-        "given": given,
-        "probes": {q.id: q.probe_spec() for q in questions},
-        "args": args,
-        "forbidden_modules": sorted({m for q in questions for m in q.forbidden_modules}),
-        "forbidden_calls": {q.id: list(q.forbidden_calls) for q in questions if q.forbidden_calls},
-        "preload": sorted({m for q in questions for m in q.preload}),
-    }
-    cells = []
-    for slot in slots:
-        if slot["question"] is None:
-            cells.append(slot)
-        elif slot["question"] in graded.sources:
-            cells.append({"question": slot["question"], "index": slot["index"],
-                          "source": graded.sources[slot["question"]]})
-    job["cells"] = cells
-
-    outcomes: dict[str, dict] = {}
-    skip = set(graded.missing)
-    to_run = [c["question"] for c in cells if c["question"]]
-    context_errors = []
-    truncated = False
-    for attempt in range(max_restarts + 1):
-        job["skip"] = sorted(skip)
-        run = sandbox.run_child(job, arrays, limits, deny_read=deny_read, keep_scratch=keep_scratch, isolate=isolate)
-        truncated |= run.stdout_bytes > limits.output_chars
-        results = run.results or {}
-        done = results.get("done", {}) if isinstance(results.get("done"), dict) else {}
-        for qid, outcome in done.items():
-            if qid in to_run and qid not in outcomes and isinstance(outcome, dict):
-                outcomes[qid] = outcome
-        if attempt == 0 and isinstance(results.get("context_errors"), list):
-            context_errors = results["context_errors"][:5]
-        if run.ended == "finished":
-            break
-        pending = [qid for qid in to_run if qid not in outcomes and qid not in skip]
-        if not pending:
-            break
-        running = results.get("running")
-        culprit = running if running in pending else pending[0]
-        outcomes[culprit] = {"outcome": run.ended, "detail": run.detail}
-        skip.add(culprit)
-        if run.ended == "bootstrap":
-            break
-    for error in context_errors:
+def run_notes(report, limits: sandbox.Limits) -> list[str]:
+    """What the student should know about the run itself: failed setup cells, dropped output."""
+    notes = []
+    for error in report.context_errors:
         if isinstance(error, dict):
-            record["notes"].append(f"a setup cell of the exercise failed in your notebook's run "
-                                   f"({str(error.get('error', error.get('outcome')))[:150]}); later answers may be affected")
-    if truncated:
-        record["notes"].append(f"your notebook printed more than {limits.output_chars:,} characters; the rest was "
-                               "dropped (printing does not affect the grade)")
-    results = {}
-    stopped = next((o for o in outcomes.values() if o.get("outcome") in ("timeout", "crash", "memory")), None)
-    for q in questions:
-        if q.id in graded.missing:
-            results[q.id] = _status_result(q, MISSING, graded.missing[q.id])
-            continue
-        outcome = outcomes.get(q.id)
-        if run.ended == "bootstrap" and outcome is None:
-            results[q.id] = _status_result(q, CRASH, f"not graded: {run.detail}")
-        elif outcome is None:
-            detail = stopped.get("detail", "") if stopped else "no result"
-            status = {"timeout": TIMEOUT, "memory": MEMORY}.get(stopped.get("outcome") if stopped else "", CRASH)
-            results[q.id] = _status_result(q, status, f"not graded: the notebook run stopped before this question ({detail})")
-        elif outcome.get("outcome") == "timeout":
-            results[q.id] = _status_result(q, TIMEOUT, f"your code did not finish: {outcome.get('detail')} "
-                                                       "(an endless loop?); the other questions were graded without it")
-        elif outcome.get("outcome") == "crash":
-            results[q.id] = _status_result(q, CRASH, f"{outcome.get('detail')} while running this question; the "
-                                                     "other questions were graded without it")
-        else:
-            try:
-                results[q.id] = q.judge_outcome(outcome, trusted_args[q.id], hidden=True)
-            except Exception as exc:  # whatever the answer provokes in a judge stays with this question
-                results[q.id] = _status_result(q, CRASH, f"the grader could not judge this answer "
-                                                         f"({type(exc).__name__}); your instructor will look at it")
-    return finish(results)
-
-
-def feedback_markdown(record: dict, exercise) -> str:
-    """The feedback file handed back to the student (no hidden inputs in it)."""
-    lines = [f"# {exercise.title}: feedback", "",
-             f"Student: **{markdown_text(record['student'])}** · notebook `{exercise.notebook}.ipynb` · "
-             f"**{_num(record['points'])} / {_num(record['max_points'])} points**", "",
-             "| Question | Points | Status | Feedback |", "| --- | --- | --- | --- |"]
-    for row in record["rows"]:
-        title = exercise.question(row["question"]).title
-        lines.append(f"| {row['question']}: {title} | {_num(row['points'])} / {_num(row['max_points'])} | "
-                     f"{row['status']} | {markdown_text(row['message'])} |")
-    if record["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {markdown_text(note)}" for note in record["notes"]]
-    lines += ["", "Run `q.check(...)` in your notebook for instant feedback on each question; "
-              "`q.hint()` gives hints.", ""]
-    return "\n".join(lines)
-
-
-def _num(value) -> str:
-    return f"{value:g}"
-
-
-def one_line(text, limit: int = MAX_MESSAGE) -> str:
-    """Any text as one line of at most ``limit`` characters (``\\r``, ``\\n`` and other
-    control characters become spaces).
-
-    >>> one_line("a\\r\\nb\\rc\\x00d")
-    'a b c d'
-    """
-    text = "".join(c if c.isprintable() else " " for c in str(text))
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def markdown_text(text) -> str:
-    """Text that renders as itself in Markdown: HTML escaped, Markdown's active characters
-    backslash-escaped, on one line.
-
-    >>> markdown_text("<img src=x onerror=alert(1)> *[link](http://x)*")
-    '&lt;img src=x onerror=alert\\\\(1\\\\)&gt; \\\\*\\\\[link\\\\]\\\\(http://x\\\\)\\\\*'
-    """
-    text = html.escape(one_line(text), quote=False)
-    return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", text)
-
-
-def csv_cell(value) -> str:
-    """A cell that a spreadsheet shows as text: one line, and a leading ``'`` where the cell
-    would start a formula (``=``, ``+``, ``-``, ``@``, tab, CR).
-
-    >>> csv_cell("=HYPERLINK(1)"), csv_cell("-2+3"), csv_cell("ok")
-    ("'=HYPERLINK(1)", "'-2+3", 'ok')
-    """
-    text = str(value)
-    if text[:1] in ("\t", "\r"):
-        text = "'" + text
-    text = one_line(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+            notes.append(f"a setup cell of the exercise failed in your notebook's run "
+                         f"({str(error.get('error', error.get('outcome')))[:150]}); later answers may be affected")
+    if report.truncated:
+        notes.append(f"your notebook printed more than {limits.output_chars:,} characters; the rest was "
+                     "dropped (printing does not affect the grade)")
+    return notes
 
 
 # --------------------------------------------------------------------------------------
 # A whole class
 # --------------------------------------------------------------------------------------
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write a file of OUT by a new file + rename; refuses folders that are symbolic links."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for folder in (path.parent, path.parent.parent):
-        if folder.is_symlink():
-            raise OSError(f"{folder} is a symbolic link")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def grader_fingerprint(exercise, limits: sandbox.Limits, secret: str, solutions_dir: Path, *,
-                       isolate: bool = True) -> str:
-    """Changes when anything a grade depends on changes: any of course_utils' Python files
-    (grader, checks and reference code), the solution notebooks, the limits, the secret,
-    the isolation, the Python and library versions.
-    """
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    files = [(p.relative_to(package).as_posix(), p) for p in sorted(package.rglob("*.py"))]
-    files += [(f"solutions/{p.name}", p) for p in sorted(Path(solutions_dir).glob("*.ipynb"))]
-    for label, path in files:
-        h.update(label.encode())
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    h.update(repr((exercise.notebook, float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars,
-                   float(limits.wall_s), limits.file_mb, limits.open_files, limits.disk_mb, limits.nproc)).encode())
-    versions = []
-    for dist in VERSIONED:
-        try:
-            versions.append((dist, importlib.metadata.version(dist)))
-        except importlib.metadata.PackageNotFoundError:
-            versions.append((dist, None))
-    h.update(repr((platform.python_version(), versions, isolate, sandbox.audit_hook_enabled())).encode())
-    h.update(hashlib.sha256(secret.encode()).digest())
-    return h.hexdigest()
-
-
-def record_key(out: Path) -> bytes:
-    """The key that authenticates OUT's records (``OUT/.grading-key``, mode 0600, made once).
-
-    Only the parent reads it; no child ever runs with OUT visible or this key in memory.
-    """
-    path = Path(out) / KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size != 64:
-                raise SystemExit(f"{path} is not a grading key (64 hex characters); delete it to start afresh")
-            return bytes.fromhex(os.read(fd, 64).decode("ascii"))
-        finally:
-            os.close(fd)
-    key = os.urandom(32)
-    try:
-        os.write(fd, key.hex().encode("ascii"))
-    finally:
-        os.close(fd)
-    return key
-
-
-def sign_record(record: dict, key: bytes) -> str:
-    """The record as JSON with an HMAC-SHA256 over its canonical form.
-
-    >>> text = sign_record({"a": 1}, b"k")
-    >>> verify_record(text.encode(), b"k"), verify_record(text.encode(), b"other")
-    ({'a': 1}, None)
-    """
-    body = json.dumps(record, sort_keys=True, separators=(",", ":"))
-    mac = hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
-    return json.dumps({"record": record, "mac": mac}, indent=1)
-
-
-def verify_record(raw: bytes, key: bytes) -> dict | None:
-    """The record if its HMAC is right, else None (forged, edited or from another key)."""
-    if len(raw) > MAX_RECORD_BYTES:
-        return None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-        record, mac = data["record"], data["mac"]
-        body = json.dumps(record, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    except (ValueError, TypeError, KeyError, RecursionError):
-        return None
-    good = hmac.new(key, body, hashlib.sha256).hexdigest()
-    return record if isinstance(mac, str) and hmac.compare_digest(mac, good) else None
-
-
-def _read_regular(path: Path, limit: int) -> bytes | None:
-    """A file's bytes (at most ``limit`` + 1), never following a link or blocking on a FIFO."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(limit + 1)
-    finally:
-        os.close(fd)
-
-
-def _exercise_module_name(exercise) -> str:
-    for name, module in list(sys.modules.items()):
-        if name.startswith("course_utils.exercises.ex") and getattr(module, "EXERCISE", None) is exercise:
-            return name
-    return ""
 
 
 def discover(submissions: Path, names: list[str] | None):
@@ -544,13 +173,6 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
     def record_path(student, exercise):
         return out / "results" / output_name(student) / f"{exercise.notebook}.json"
 
-    def crashed(student, exercise, exc):
-        return {"student": display_name(student), "exercise": exercise.notebook,
-                "notes": [one_line(f"grader error: {type(exc).__name__}: {exc}")],
-                "rows": [{"question": q.id, "points": 0.0, "max_points": q.points, "status": CRASH,
-                          "message": "the grader failed on this notebook; your instructor will look at it"}
-                         for q in exercise.questions], "points": 0.0, "max_points": exercise.max_points}
-
     def work(student, exercise):
         path = submissions / student / f"{exercise.notebook}.ipynb"
         try:
@@ -561,8 +183,7 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
         fingerprint = hashlib.sha256(f"{fingerprints[exercise.notebook]}:{digest}".encode()).hexdigest()
         target = record_path(student, exercise)
         if not force:
-            raw = _read_regular(target, MAX_RECORD_BYTES)
-            old = verify_record(raw, key) if raw is not None else None
+            old = read_record(target, key)
             if old is not None and old.get("fingerprint") == fingerprint:
                 return old, True
         try:
@@ -572,12 +193,12 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
         except Exception as exc:  # a grader bug must not stop the class: record it, say it loudly
             print(f"\ngrader error on {display_name(student)}/{exercise.notebook}: {type(exc).__name__}: {exc}",
                   file=sys.stderr)
-            record = crashed(student, exercise, exc)
+            record = crashed_record(student, exercise, exc)
         record["fingerprint"] = fingerprint
         try:
-            _write_atomic(out / "feedback" / output_name(student) / f"{exercise.notebook}.md",
-                          feedback_markdown(record, exercise))
-            _write_atomic(target, sign_record(record, key))
+            write_atomic(out / "feedback" / output_name(student) / f"{exercise.notebook}.md",
+                         feedback_markdown(record, exercise))                          # 5. write the record
+            write_atomic(target, sign_record(record, key))
         except (OSError, ValueError) as exc:
             print(f"\ncould not write the record of {display_name(student)}/{exercise.notebook}: {exc}",
                   file=sys.stderr)
@@ -587,7 +208,7 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
         try:
             return work(student, exercise)
         except Exception as exc:  # never lose a row, whatever happened
-            return crashed(student, exercise, exc), False
+            return crashed_record(student, exercise, exc), False
 
     records = {}
     start = time.perf_counter()
@@ -604,7 +225,7 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     elapsed = time.perf_counter() - start
-    write_csvs(out, students, chosen, records)
+    write_csvs(out, students, chosen, records)                                         # 6. write the CSVs
     counts = {s: 0 for s in STATUSES}
     for record in records.values():
         for row in record["rows"]:
@@ -613,29 +234,6 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
                "reused": reused, "seconds": round(elapsed, 2), "jobs": jobs,
                "seconds_per_submission": round(elapsed / max(1, len(tasks) - reused), 3), "statuses": counts}
     return summary
-
-
-def write_csvs(out: Path, students, exercises, records) -> None:
-    """``grades.csv`` (one row per question) and ``gradebook.csv`` (one row per student), atomically."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    book = io.StringIO()
-    book_writer = csv.writer(book, lineterminator="\n")
-    book_writer.writerow(["student"] + [e.notebook for e in exercises] + ["total", "max_total"])
-    max_total = sum(e.max_points for e in exercises)
-    for student in students:
-        totals = []
-        for exercise in exercises:
-            record = records[(student, exercise.notebook)]
-            for row in record["rows"]:
-                writer.writerow([csv_cell(display_name(student)), exercise.notebook, row["question"],
-                                 _num(row["points"]), _num(row["max_points"]), row["status"], csv_cell(row["message"])])
-            totals.append(record["points"])
-        book_writer.writerow([csv_cell(display_name(student))] + [_num(t) for t in totals]
-                             + [_num(sum(totals)), _num(max_total)])
-    _write_atomic(out / "grades.csv", buffer.getvalue())
-    _write_atomic(out / "gradebook.csv", book.getvalue())
 
 
 def main(argv=None) -> int:

@@ -140,7 +140,7 @@ def parse_policy(data: dict, source: str = "policy") -> Policy:
     >>> parse_policy({"deadline": "tomorrow"})
     Traceback (most recent call last):
     ...
-    course_utils.deadlines.PolicyError: policy: deadline must be a date and time with a time zone, like 2026-12-10T23:59:00Z (got 'tomorrow')
+    course_utils.grading.deadlines.PolicyError: policy: deadline must be a date and time with a time zone, like 2026-12-10T23:59:00Z (got 'tomorrow')
     """
     _no_unknown_keys(data, {"deadline", "late_penalty", "extensions"}, source, "")
     if "deadline" not in data:

@@ -31,7 +31,7 @@ LMS ids, columns (only ``student`` is required; no others allowed, so typos are 
 
 ``lms_id`` is Canvas's ``ID``; ``sis_user_id`` is Canvas's ``SIS User ID`` and Moodle's
 ``ID number``; ``email`` is Moodle's ``Email address``. The late policy and the submission
-times are :mod:`course_utils.deadlines`. Exit code: 0 when everything was written (unmatched
+times are :mod:`course_utils.grading.deadlines`. Exit code: 0 when everything was written (unmatched
 students are reported, not fatal), 2 for bad input (nothing is written then).
 """
 from __future__ import annotations
@@ -46,10 +46,10 @@ import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from course_utils.deadlines import (Assessment, Policy, PolicyError, Times, format_duration, format_time,
-                                    load_policy, load_times, time_of, times_from_files)
-from course_utils.exercises.framework import MISSING, PASS
-from course_utils.grade import CSV_HEADER, csv_cell
+from course_utils.checks.protocol import MISSING, PASS
+from course_utils.grading.deadlines import (Assessment, Policy, PolicyError, Times, format_duration, format_time,
+                                            load_policy, load_times, time_of, times_from_files)
+from course_utils.grading.records import CSV_HEADER, csv_cell
 
 GRADES_COLUMNS = tuple(CSV_HEADER)
 FINAL_COLUMNS = ("student", "exercise", "raw_points", "max_points", "submitted_at", "deadline", "late_by",
@@ -60,7 +60,7 @@ CANVAS_ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_ID_COLUMNS = ("ID number", "Email address", "Full name")
 EXPORTS = ("canvas", "moodle", "gradescope")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-FEEDBACK_MARK = "<!-- course_utils.deadlines -->"
+FEEDBACK_MARK = "<!-- course_utils.deadlines -->"   # the marker of lines already written: keep it as it is
 
 
 class InputError(ValueError):
@@ -243,7 +243,7 @@ def feedback_line(sub: Submission) -> str | None:
     """The deadline line of one feedback file (None: nothing was submitted, nothing to say).
 
     >>> from datetime import datetime, timezone
-    >>> from course_utils.deadlines import parse_policy
+    >>> from course_utils.grading.deadlines import parse_policy
     >>> s = Submission("bob", "01_x", [QuestionRow("q1", 8.5, 10, "FAIL", "")])
     >>> s.assessment = parse_policy({"deadline": datetime(2026, 12, 10, tzinfo=timezone.utc),
     ...     "late_penalty": {"per_day": 0.1}}).assess("bob", datetime(2026, 12, 10, 1, tzinfo=timezone.utc))
@@ -450,7 +450,7 @@ def main(argv=None) -> int:
     parser.add_argument("--export", action="append", choices=EXPORTS, default=[],
                         help="an LMS format to write (repeatable)")
     parser.add_argument("--roster", type=Path, help=f"CSV with the columns {','.join(ROSTER_COLUMNS)}")
-    parser.add_argument("--policy", type=Path, help="TOML deadline policy (see course_utils/deadlines.py)")
+    parser.add_argument("--policy", type=Path, help="TOML deadline policy (see course_utils/grading/deadlines.py)")
     times = parser.add_mutually_exclusive_group()
     times.add_argument("--submitted", type=Path, help="CSV student,submitted_at[,exercise] (ISO 8601 with a zone)")
     times.add_argument("--submissions", type=Path, help="the submissions folder: the notebooks' modification times")

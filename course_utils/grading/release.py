@@ -1,7 +1,9 @@
 """Write the student notebooks from the instructors' solution notebooks.
 
-    python -m course_utils.exercises.release            # every exercises/solutions/*.ipynb
-    python -m course_utils.exercises.release --check    # exit 1 if a student notebook is out of date
+    python -m course_utils.grading.release            # every exercises/solutions/*.ipynb
+    python -m course_utils.grading.release --check    # exit 1 if a student notebook is out of date
+
+(``python -m course_utils.exercises.release``, the older name, runs the same.)
 
 In a solution notebook (``exercises/solutions/NN_name.ipynb``) each answer sits between
 ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the ``### STUB ...`` lines right after
@@ -16,8 +18,9 @@ the block say what students get instead (the default is
 The student notebook ``exercises/NN_name.ipynb`` keeps every other cell, clears all
 outputs, drops cells tagged ``solution-only``, keeps the cell ids and the notebook-level
 ``course_map`` metadata (prerequisites and time, see ``course_utils.coursemap``), and writes the
-graded cells' metadata ``{"course": {"question": id, "points": p}}`` with the points of
-the exercise module (never typed by hand).
+graded cells' metadata ``{"course": {"question": id, "points": p}}``
+(:mod:`course_utils.checks.notebook_schema`) with the points of the exercise module
+(never typed by hand).
 
 >>> release_source("a = 1\\n### BEGIN SOLUTION\\nb = 2\\n### END SOLUTION\\n### STUB b = None  # your answer\\nc = 3")
 'a = 1\\nb = None  # your answer\\nc = 3'
@@ -32,8 +35,9 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.exercises import load_exercise
+from course_utils.checks import notebook_schema
 from course_utils.coursemap import META_KEY as COURSE_MAP_KEY
+from course_utils.exercises import load_exercise
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SOLUTIONS = ROOT / "exercises" / "solutions"
@@ -91,7 +95,7 @@ def release_notebook(solution: nbformat.NotebookNode, exercise) -> nbformat.Note
         tags = list(cell.metadata.get("tags", []))
         if "solution-only" in tags:
             continue
-        course = dict(cell.metadata.get("course", {}))
+        course = dict(notebook_schema.course_meta(cell))
         where = f"cell {number}"
         if cell.cell_type != "code":
             if "### BEGIN SOLUTION" in cell.source:
@@ -100,13 +104,13 @@ def release_notebook(solution: nbformat.NotebookNode, exercise) -> nbformat.Note
                 nbformat.v4.new_raw_cell(cell.source)
         else:
             source = release_source(cell.source, where)
-            qid = course.get("question")
+            qid = notebook_schema.question_id(cell)
             if qid is not None:
                 if qid not in points:
                     raise ReleaseError(f"{where}: question {qid!r} is not in the exercise module")
                 if "### BEGIN SOLUTION" not in cell.source:
                     raise ReleaseError(f"{where}: graded cell {qid} has no '### BEGIN SOLUTION' block")
-                course = {"question": qid, "points": points[qid]}
+                course = notebook_schema.graded_meta(qid, points[qid])
                 seen.append(qid)
             elif "### BEGIN SOLUTION" in cell.source:
                 raise ReleaseError(f"{where}: a solution block outside a graded cell")
@@ -114,7 +118,7 @@ def release_notebook(solution: nbformat.NotebookNode, exercise) -> nbformat.Note
         if "id" in cell:
             new["id"] = cell["id"]
         if course:
-            new.metadata["course"] = course
+            new.metadata[notebook_schema.KEY] = course
         if tags:
             new.metadata["tags"] = tags
         nb.cells.append(new)
@@ -133,7 +137,7 @@ def render(solution_path: Path) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.exercises.release",
+    parser = argparse.ArgumentParser(prog="python -m course_utils.grading.release",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="solution notebooks (default: all)")
     parser.add_argument("--check", action="store_true", help="only check the student notebooks are up to date")
@@ -147,7 +151,7 @@ def main(argv=None) -> int:
         if args.check:
             if current != text:
                 stale += 1
-                print(f"{target}: out of date; run python -m course_utils.exercises.release")
+                print(f"{target}: out of date; run python -m course_utils.grading.release")
             continue
         if current != text:
             target.write_text(text, encoding="utf-8")

@@ -1,7 +1,8 @@
 """Run untrusted notebook code in an isolated child process, and read back plain data.
 
 The boundary is the operating system. :func:`run_child` starts
-``python -I course_utils/sandbox_child.py /scratch`` under bubblewrap (``bwrap``): new
+``python -I /grader/child.py /scratch`` (:mod:`course_utils.grading.child`, with
+``course_utils/checks/`` bound read-only beside it as ``course_checks``) under bubblewrap (``bwrap``): new
 user, mount, PID, network, IPC, UTS and cgroup namespaces, a root file system that holds
 only the Python installation and the system libraries (read-only), a fresh ``/proc``
 of the child's own PID namespace, ``/dev`` with the harmless devices, and three
@@ -16,7 +17,7 @@ RLIMIT_NOFILE are set by the child before any student code runs. At the wall-clo
 limit the parent kills bwrap, and with it the whole PID namespace (double-forked
 daemons included).
 
-Inside, the audit hook of :mod:`course_utils.sandbox_child` stays as a second layer
+Inside, the audit hook of :mod:`course_utils.grading.child` stays as a second layer
 that gives friendly FORBIDDEN reasons; it is not what keeps the grader safe.
 ``COURSE_GRADING_AUDIT_HOOK=0`` in the *parent's* environment switches it off (the
 tests use this to show that the isolation holds alone); the child never sees the
@@ -50,14 +51,16 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils import sandbox_child
+from course_utils.checks.protocol import ChildResults, Job, RunEnd, validate_results
 
-CHILD = Path(__file__).resolve().parent / "sandbox_child.py"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+CHILD = Path(__file__).resolve().parent / "child.py"
+CHECKS = Path(__file__).resolve().parent.parent / "checks"   # the bottom layer, the only course code the child gets
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 MAX_RESULTS_BYTES = 8 * 2**20        # one results frame; larger is refused before parsing
 MAX_STREAM_BYTES = 256 * 2**20       # everything read from the results pipe in one run
 INSIDE_SCRATCH = "/scratch"
-INSIDE_CHILD = "/grader/sandbox_child.py"
+INSIDE_CHILD = "/grader/child.py"
+INSIDE_CHECKS = "/grader/course_checks"     # the package name child.py imports
 HOOK_SWITCH = "COURSE_GRADING_AUDIT_HOOK"  # read by the parent only
 MIN_BWRAP = (0, 8)
 INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap)"
@@ -100,11 +103,10 @@ class Limits:
 
 @dataclass
 class ChildRun:
-    """How one child run ended: ``"finished"``, ``"timeout"``, ``"memory"``, ``"crash"``
-    or ``"bootstrap"`` (the grader's own child code failed: retrying cannot help)."""
+    """How one child run ended (a :class:`~course_utils.checks.protocol.RunEnd`) and what it reported."""
 
-    ended: str
-    results: dict | None
+    ended: RunEnd
+    results: ChildResults | None
     detail: str = ""
     returncode: int | None = None
     wall_s: float = 0.0
@@ -293,7 +295,7 @@ def bwrap_args(limits: Limits, fds: dict, results_fd: int, *, extra_bytes: int =
              "--size", str(8 * 2**20), "--tmpfs", "/dev/shm",
              "--size", str(int(limits.disk_mb) * 2**20 + int(extra_bytes)),
              "--tmpfs", INSIDE_SCRATCH,
-             "--ro-bind", str(CHILD), INSIDE_CHILD,
+             "--ro-bind", str(CHILD), INSIDE_CHILD, "--ro-bind", str(CHECKS), INSIDE_CHECKS,
              "--file", str(fds["job"]), f"{INSIDE_SCRATCH}/job.json"]
     if fds.get("inputs") is not None:
         args += ["--file", str(fds["inputs"]), f"{INSIDE_SCRATCH}/inputs.npz"]
@@ -361,9 +363,9 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_results(raw: bytes | None) -> tuple[dict | None, str]:
+def parse_results(raw: bytes | None) -> tuple[ChildResults | None, str]:
     """The child's last results frame, parsed and checked against the schema
-    (:func:`course_utils.sandbox_child.validate_results`); ``(None, why)`` when it is not valid.
+    (:func:`course_utils.checks.protocol.validate_results`); ``(None, why)`` when it is not valid.
 
     >>> parse_results(b'{"running": null, "done": {}}')[0]["done"]
     {}
@@ -379,7 +381,7 @@ def parse_results(raw: bytes | None) -> tuple[dict | None, str]:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None, "results are not valid JSON"
     try:
-        return sandbox_child.validate_results(data), ""
+        return validate_results(data), ""
     except (ValueError, TypeError, RecursionError) as exc:
         return None, str(exc)[:200]
 
@@ -477,7 +479,7 @@ def _drain(read_fd: int, reader: FrameReader) -> None:
         reader.feed(chunk)
 
 
-def run_child(job: dict, arrays: dict, limits: Limits, *, deny_read=(), keep_scratch: bool = False,
+def run_child(job: Job, arrays: dict, limits: Limits, *, deny_read=(), keep_scratch: bool = False,
               isolate: bool = True) -> ChildRun:
     """Run one job in a fresh child (under bwrap unless ``isolate=False``); never raises because
     of what the child does. ``deny_read``: host folders the child must not see (submissions,
@@ -538,14 +540,14 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, deny_read=(), keep_scr
                                  hidden=denied)
             cwd, env = private, child_env(scratch)
         else:
-            command = [sys.executable, "-I", "-X", "utf8", str(CHILD), scratch, str(write_fd)]
+            command = [sys.executable, "-I", "-X", "utf8", _unisolated_child(private), scratch, str(write_fd)]
             cwd, env = scratch, child_env(scratch)
         with open(os.path.join(private, "stdout.txt"), "wb") as out, open(os.path.join(private, "stderr.txt"), "wb") as err:
             try:
                 proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                         start_new_session=True, close_fds=True, pass_fds=pass_fds)
             except OSError as exc:
-                return ChildRun("crash", None, f"could not start the child ({exc})")
+                return ChildRun(RunEnd.CRASH, None, f"could not start the child ({exc})")
             os.close(write_fd)
             write_fd = None
             for fd in opened:
@@ -564,7 +566,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, deny_read=(), keep_scr
             stdout_bytes = os.path.getsize(os.path.join(private, "stdout.txt"))
         except OSError:
             stdout_bytes = 0
-        run = ChildRun("finished", results, problem, proc.returncode, wall, stdout_bytes)
+        run = ChildRun(RunEnd.FINISHED, results, problem, proc.returncode, wall, stdout_bytes)
         _classify(run, proc.returncode, timed_out, limits, reader.last is not None)
         return run
     finally:
@@ -580,30 +582,40 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, deny_read=(), keep_scr
             _remove_tree(private)
 
 
+def _unisolated_child(private: str) -> str:
+    """The child's path without bwrap: the same layout as inside (``child.py`` beside
+    ``course_checks``), made of links in the run's private folder."""
+    folder = os.path.join(private, "grader")
+    os.mkdir(folder, stat.S_IRWXU)
+    os.symlink(CHILD, os.path.join(folder, os.path.basename(INSIDE_CHILD)))
+    os.symlink(CHECKS, os.path.join(folder, os.path.basename(INSIDE_CHECKS)))
+    return os.path.join(folder, os.path.basename(INSIDE_CHILD))
+
+
 def _classify(run: ChildRun, rc: int | None, timed_out: bool, limits: Limits, reported: bool) -> None:
     """How the run ended, from the exit status (bwrap passes the child's on) and the results."""
     results = run.results
     if timed_out:
-        run.ended, run.detail = "timeout", f"stopped after {limits.wall_s:g} s of waiting (wall-clock limit)"
+        run.ended, run.detail = RunEnd.TIMEOUT, f"stopped after {limits.wall_s:g} s of waiting (wall-clock limit)"
     elif rc is not None and rc < 0 and -rc == signal.SIGXCPU:
-        run.ended, run.detail = "timeout", f"used more than {limits.cpu_s} s of CPU time"
+        run.ended, run.detail = RunEnd.TIMEOUT, f"used more than {limits.cpu_s} s of CPU time"
     elif rc is not None and rc == 128 + signal.SIGXCPU:
-        run.ended, run.detail = "timeout", f"used more than {limits.cpu_s} s of CPU time"
+        run.ended, run.detail = RunEnd.TIMEOUT, f"used more than {limits.cpu_s} s of CPU time"
     elif results is not None and results.get("bootstrap_error"):
-        run.ended, run.detail = "bootstrap", f"grader child failed: {str(results['bootstrap_error'])[:200]}"
+        run.ended, run.detail = RunEnd.BOOTSTRAP, f"grader child failed: {str(results['bootstrap_error'])[:200]}"
     elif results is not None and results.get("finished") and rc == 0:
-        run.ended = "finished"
+        run.ended = RunEnd.FINISHED
     elif results is None and reported:
-        run.ended, run.detail = "crash", f"the notebook's run sent back results the grader cannot accept ({run.detail})"
+        run.ended, run.detail = RunEnd.CRASH, f"the notebook's run sent back results the grader cannot accept ({run.detail})"
     elif rc is not None and (rc < 0 or rc > 128):
         sig = -rc if rc < 0 else rc - 128
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         if sig == signal.SIGKILL:
-            run.ended, run.detail = "crash", "the Python process was killed (SIGKILL; out of memory?)"
+            run.ended, run.detail = RunEnd.CRASH, "the Python process was killed (SIGKILL; out of memory?)"
         elif sig == getattr(signal, "SIGXFSZ", -1):
-            run.ended, run.detail = "crash", f"wrote more than {limits.file_mb} MB to a file or the output"
+            run.ended, run.detail = RunEnd.CRASH, f"wrote more than {limits.file_mb} MB to a file or the output"
         else:
-            run.ended, run.detail = "crash", f"the Python process crashed ({name})"
+            run.ended, run.detail = RunEnd.CRASH, f"the Python process crashed ({name})"
     else:
-        run.ended, run.detail = "crash", ("the Python process ended early (os._exit or exit in a thread?)"
+        run.ended, run.detail = RunEnd.CRASH, ("the Python process ended early (os._exit or exit in a thread?)"
                                           if rc == 0 else f"the Python process exited with code {rc}")

@@ -1,10 +1,12 @@
-"""Read a submitted notebook as DATA and pick out the graded cells, deterministically.
+"""Step 1 of grading: read a submitted notebook as DATA and pick out the graded cells, deterministically.
 
 The submission is never executed here and its metadata is only used to *find* graded
-cells (``cell.metadata.course.question``); points and the list of questions come from
-the instructor's exercise module. Rules, each reported as a note in the feedback:
+cells (``cell.metadata.course.question``, :mod:`course_utils.checks.notebook_schema`);
+points and the list of questions come from the instructor's exercise module. Rules, each
+reported as a note in the feedback:
 
-- too large, not JSON, or not a valid notebook (nbformat schema) → the whole notebook is INVALID;
+- no file → every question MISSING; a link, not a regular file, too large, not JSON, or
+  not a valid notebook (nbformat schema) → the whole notebook is INVALID (:func:`load_submission`);
 - a graded cell found several times → the LAST one is graded;
 - a graded cell turned into markdown/raw, or deleted → that question is MISSING;
 - lines that are shell escapes (``!cmd``) or IPython magics (``%cmd``, ``%%cell``)
@@ -18,9 +20,14 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from course_utils.checks import notebook_schema
+from course_utils.checks.protocol import INVALID, MISSING, Status
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 _SHELL = re.compile(r"^(\s*)(?:[A-Za-z_][A-Za-z0-9_]*\s*=\s*)?!")
@@ -38,6 +45,68 @@ class GradedCells:
     sources: dict = field(default_factory=dict)          # qid -> source (magics stripped)
     missing: dict = field(default_factory=dict)          # qid -> reason (deleted / retyped)
     notes: list = field(default_factory=list)            # human-readable, for the feedback file
+
+
+def submission_problem(path: Path) -> str | None:
+    """Why a submitted path cannot be graded (a link, not a regular file, too large), or None.
+
+    Checked with ``lstat``: a symbolic link is never followed (it could point at the
+    solutions, another student's work or ``/proc/self/mem``).
+    """
+    for part in (path.parent, path):
+        try:
+            info = os.lstat(part)
+        except OSError:
+            return None if part == path else "the student folder cannot be read"
+        if stat.S_ISLNK(info.st_mode):
+            what = "student folder" if part == path.parent else "notebook"
+            return f"the {what} is a symbolic link; submit the file itself"
+    if not stat.S_ISREG(info.st_mode):
+        return "the notebook is not a regular file"
+    if info.st_size > MAX_NOTEBOOK_BYTES:
+        return (f"the file is {info.st_size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
+                "(clear the outputs and save again)")
+    return None
+
+
+def read_submission(path: Path) -> bytes | None:
+    """The notebook's bytes, opened without following links or blocking on a FIFO; None if absent."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_NOTEBOOK_BYTES:
+            raise OSError("not a regular file of an allowed size")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_NOTEBOOK_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A submission that cannot be graded at all: every question gets ``status`` and ``message``."""
+
+    status: Status
+    message: str
+    note: bool = True      # also said in the feedback's notes
+
+
+def load_submission(path: Path | None) -> dict | Unreadable:
+    """The submitted notebook as a validated dict, or why it cannot be graded (:class:`Unreadable`)."""
+    problem = submission_problem(path) if path is not None else None
+    if problem:
+        return Unreadable(INVALID, problem)
+    if path is None or not os.path.lexists(path):
+        return Unreadable(MISSING, "no notebook submitted", note=False)
+    try:
+        return read_notebook(path)
+    except InvalidNotebook as exc:
+        return Unreadable(INVALID, str(exc))
+    except Exception as exc:  # anything else the file's content provokes: this notebook only
+        return Unreadable(INVALID, f"the file is not a notebook the grader can read ({type(exc).__name__})")
 
 
 def strip_magics(source: str) -> tuple[str, list[int]]:
@@ -112,9 +181,8 @@ def graded_cells(nb, question_ids) -> GradedCells:
     retyped: dict[str, str] = {}
     unknown = set()
     for index, cell in enumerate(nb["cells"], 1):
-        meta = cell.get("metadata", {}).get("course", {})
-        qid = meta.get("question") if isinstance(meta, dict) else None
-        if not isinstance(qid, str):
+        qid = notebook_schema.question_id(cell)
+        if qid is None:
             continue
         if qid not in found:
             unknown.add(qid[:40])
@@ -122,8 +190,7 @@ def graded_cells(nb, question_ids) -> GradedCells:
         if cell.get("cell_type") != "code":
             retyped[qid] = cell.get("cell_type", "?")
             continue
-        source = cell.get("source", "")
-        found[qid].append((index, source if isinstance(source, str) else "".join(source)))
+        found[qid].append((index, notebook_schema.cell_source(cell)))
     result = GradedCells()
     for qid in wanted:
         cells = found[qid]

@@ -1,6 +1,6 @@
 """A synthetic class of submissions, to try the grader and to test and benchmark it.
 
-    python -m course_utils.exercises.synthetic OUT [--students 30]
+    python -m course_utils.grading.synthetic OUT [--students 30]
     python -m course_utils.grade OUT --out grading
 
 Each student gets, per exercise, a *profile*: the solution, the untouched student
@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from course_utils.checks import notebook_schema
 from course_utils.exercises import all_exercises
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -79,19 +80,15 @@ DEFAULT_EXERCISES = ("01_convolution_1d", "04_output_sizes_and_counts")
 PROFILES = ("solution", "stub", "wrong", "mixed", "solution", "missing", "wrong", "solution", "invalid", "mixed")
 
 
-def _cell_source(cell) -> str:
-    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-
-
 def graded_sources(notebook: str) -> dict:
     """``{qid: {"solution": src, "stub": src}}`` from the solution and student notebooks."""
     out = {}
     for kind, folder in (("solution", SOLUTIONS), ("stub", STUDENT_NOTEBOOKS)):
         nb = json.loads((folder / f"{notebook}.ipynb").read_text(encoding="utf-8"))
         for cell in nb["cells"]:
-            qid = cell.get("metadata", {}).get("course", {}).get("question")
+            qid = notebook_schema.question_id(cell)
             if qid:
-                out.setdefault(qid, {})[kind] = _cell_source(cell)
+                out.setdefault(qid, {})[kind] = notebook_schema.cell_source(cell)
     return out
 
 
@@ -99,7 +96,7 @@ def submission(notebook: str, answers: dict) -> str:
     """The student notebook with each graded cell's source replaced by ``answers[qid]``."""
     nb = json.loads((STUDENT_NOTEBOOKS / f"{notebook}.ipynb").read_text(encoding="utf-8"))
     for cell in nb["cells"]:
-        qid = cell.get("metadata", {}).get("course", {}).get("question")
+        qid = notebook_schema.question_id(cell)
         if qid in answers:
             cell["source"] = answers[qid]
     return json.dumps(nb, indent=1)
@@ -163,7 +160,7 @@ def make_class(out: Path, students: int = 30, adversarial: bool = True, exercise
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.exercises.synthetic", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_utils.grading.synthetic", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--no-adversarial", action="store_true")
