@@ -27,7 +27,7 @@ def pytest_runtest_makereport(item, call):
 def isolation():
     """Tests that grade through the sandbox need bubblewrap: skipped with the reason where it is
     missing, unless ``COURSE_REQUIRE_ISOLATION=1`` (CI sets it), where a skip would hide a broken set-up."""
-    from course_utils import sandbox
+    from course_utils.grading import sandbox
 
     problem = sandbox.isolation_problem()
     if problem is not None:

@@ -4,7 +4,7 @@
     python benchmarks/bench_grading.py --students 10 --timeout 5
     python benchmarks/bench_grading.py --isolation-cost   # bubblewrap on vs --no-isolation, serial
 
-A synthetic class (:mod:`course_utils.exercises.synthetic`: solutions, untouched
+A synthetic class (:mod:`course_utils.grading.synthetic`: solutions, untouched
 notebooks, wrong answers, missing and broken files, and four adversarial notebooks, one
 of which loops forever) is graded twice through the command line, exactly as an
 instructor runs it: once with ``--jobs 1`` and once with ``--jobs 2``. The wall-clock time
@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
-from course_utils.exercises.synthetic import make_class  # noqa: E402
+from course_utils.grading.synthetic import make_class  # noqa: E402
 
 NBGRADER_SECONDS_PER_NOTEBOOK = 31 / 11
 

@@ -1,7 +1,7 @@
 """Assertions shared by the exercise-check tests: how a check's result must look."""
 import functools
 
-from course_utils.exercises.framework import FAIL, PASS
+from course_utils.checks.protocol import FAIL, PASS
 
 
 def check(question, *answers):

@@ -8,8 +8,8 @@ import io
 from contextlib import redirect_stdout
 
 from course_utils.exercises import all_exercises
-from course_utils.exercises.synthetic import graded_sources
-from course_utils.grade import instructor_cells
+from course_utils.grading.job import instructor_cells
+from course_utils.grading.synthetic import graded_sources
 
 RIGHT, WRONG = True, False
 CORPUS = {

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from course_utils.deadlines import (LatePenalty, PolicyError, Step, format_duration, load_policy, load_times,
+from course_utils.grading.deadlines import (LatePenalty, PolicyError, Step, format_duration, load_policy, load_times,
                                     parse_policy, time_of, times_from_files)
 
 UTC = timezone.utc

@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 from keras import layers
 
-from course_utils import grade
 from course_utils.architectures import basic_block, inception_module
+from course_utils.checks.codec import to_plain
+from course_utils.checks.layer_checks import (Layer, LayerMistake, LayerSummaryQuestion, first_difference,
+                                              fold_activations, summarise)
+from course_utils.checks.protocol import ERROR, FAIL, PASS
+from course_utils.checks.questions import Exercise
 from course_utils.exercises import ex07_lenet5_keras as ex07
 from course_utils.exercises import ex09_residual_and_inception_blocks as ex09
-from course_utils.exercises.framework import ERROR, FAIL, PASS, Exercise
-from course_utils.exercises.layer_checks import (Layer, LayerMistake, LayerSummaryQuestion, first_difference,
-                                                 fold_activations, summarise)
-from course_utils.exercises.synthetic import graded_sources, submission
+from course_utils.grading import cli
+from course_utils.grading.synthetic import graded_sources, submission
 from course_utils.models import lenet5_slides
-from course_utils.sandbox_child import to_plain
 from exercise_asserts import assert_not_attempted, assert_wrong, check, sourceless, stub
 
 
@@ -313,7 +314,7 @@ def graded(tmp_path_factory, isolation):
         for student, answers in students.items():
             (subs / student).mkdir(parents=True, exist_ok=True)
             (subs / student / f"{name}.ipynb").write_text(submission(name, answers), encoding="utf-8")
-    code = grade.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])   # the exercises' own timeouts
+    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])   # the exercises' own timeouts
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:
         rows = {(r["student"], r["question"]): r for r in csv.DictReader(f)}
     return code, rows

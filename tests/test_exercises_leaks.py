@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from course_utils.checks.protocol import PASS
+from course_utils.checks.questions import FunctionQuestion, ValueQuestion
 from course_utils.exercises import all_exercises
-from course_utils.exercises.framework import PASS, FunctionQuestion, ValueQuestion
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = re.compile(r"(?<![\w.-])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.-])[-−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")

@@ -10,8 +10,8 @@ import pytest
 from nbclient import NotebookClient
 
 from course_utils.exercises import all_exercises
-from course_utils.exercises.release import ReleaseError, release_notebook, release_source, render
-from course_utils.grade import instructor_cells
+from course_utils.grading.job import instructor_cells
+from course_utils.grading.release import ReleaseError, release_notebook, release_source, render
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "exercises" / "solutions").glob("*.ipynb"))
@@ -21,14 +21,14 @@ NAMES = [p.stem for p in SOLUTIONS]
 def test_every_exercise_module_has_a_solution_and_a_student_notebook():
     assert set(all_exercises()) == set(NAMES)
     for name in NAMES:
-        assert (ROOT / "exercises" / f"{name}.ipynb").exists(), f"run python -m course_utils.exercises.release ({name})"
+        assert (ROOT / "exercises" / f"{name}.ipynb").exists(), f"run python -m course_utils.grading.release ({name})"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=NAMES)
 def test_student_notebook_is_up_to_date(path):
     committed = (ROOT / "exercises" / path.name).read_text(encoding="utf-8")
     assert committed == render(path), (
-        f"exercises/{path.name} is out of date with its solution: run python -m course_utils.exercises.release")
+        f"exercises/{path.name} is out of date with its solution: run python -m course_utils.grading.release")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from course_utils.checks import hints
+from course_utils.checks.protocol import ERROR, FAIL, FORBIDDEN, PASS
 from course_utils.exercises import ex01_convolution_1d as ex01
 from course_utils.exercises import ex04_output_sizes as ex04
-from course_utils.exercises.framework import ERROR, FAIL, FORBIDDEN, PASS
 from exercise_asserts import assert_wrong, check, stub
 
 X, H = ex01.X, ex01.H
@@ -177,7 +178,7 @@ def test_ex04_practice():
 
 
 def test_hints_get_more_specific(capsys):
-    ex04.q6._hints_shown = 0
+    hints.SESSION.reset(ex04.q6.id)
     ex04.q6.hint()
     ex04.q6.hint()
     ex04.q6.hint()

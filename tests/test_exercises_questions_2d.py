@@ -3,12 +3,12 @@ answers their specific message, reports stubs as "not attempted", and agrees wit
 import numpy as np
 import pytest
 
+from course_utils.checks.protocol import ERROR, PASS
 from course_utils.conv import convolve2d, correlate2d, pool2d
 from course_utils.exercises import ex02_cross_correlation_2d as ex02
 from course_utils.exercises import ex03_sobel_edges as ex03
 from course_utils.exercises import ex05_pooling_forward_backward as ex05
 from course_utils.exercises import ex06_conv_layer_backward as ex06
-from course_utils.exercises.framework import ERROR, PASS
 from course_utils.filters import sobel_gradients
 from course_utils.layers import Conv2D, max_relative_error, relative_error
 from exercise_asserts import assert_not_attempted, assert_wrong, check, sourceless, stub

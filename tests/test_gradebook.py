@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import gradebook
-from course_utils.gradebook import FEEDBACK_MARK, main
-from course_utils.grade import csv_cell
+from course_utils.grading import gradebook
+from course_utils.grading.gradebook import FEEDBACK_MARK, main
+from course_utils.grading.records import csv_cell
 
 GOLDEN = Path(__file__).parent / "golden"
 EVIL = '=HYPERLINK("evil.example","x")'

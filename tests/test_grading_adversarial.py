@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import grade
-from course_utils.exercises.synthetic import graded_sources
+from course_utils.grading import cli
+from course_utils.grading.synthetic import graded_sources
 
 pytestmark = pytest.mark.usefixtures("isolation")   # grading needs bubblewrap (see conftest.py)
 
@@ -135,7 +135,7 @@ def graded(tmp_path_factory):
     old_tempdir = tempfile.tempdir
     tempfile.tempdir = str(scratch)
     try:
-        summary = grade.grade_class(subs, out, jobs=2, timeout=4, progress=False)
+        summary = cli.grade_class(subs, out, jobs=2, timeout=4, progress=False)
     finally:
         tempfile.tempdir = old_tempdir
     rows = {}

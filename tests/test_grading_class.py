@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils import grade
+from course_utils.grading import cli, job
 from course_utils.exercises import ex01_convolution_1d as ex01
-from course_utils.exercises.synthetic import make_class
+from course_utils.grading.synthetic import make_class
 
 pytestmark = pytest.mark.usefixtures("isolation")   # grading needs bubblewrap (see conftest.py)
 
@@ -23,7 +23,7 @@ def graded_class(tmp_path_factory):
     base = tmp_path_factory.mktemp("class")
     subs, out = base / "submissions", base / "out"
     expected = make_class(subs, STUDENTS)
-    code = grade.main([str(subs), "--out", str(out), "--jobs", "2", "--timeout", "4", "--quiet"])
+    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--timeout", "4", "--quiet"])
     return {"subs": subs, "out": out, "expected": expected, "code": code}
 
 
@@ -72,43 +72,43 @@ def test_feedback_for_every_submission_including_missing_ones(graded_class):
 def test_rerun_is_idempotent_and_resumes_after_an_interruption(graded_class):
     subs, out = graded_class["subs"], graded_class["out"]
     before = (out / "grades.csv").read_bytes()
-    summary = grade.grade_class(subs, out, jobs=2, timeout=4, progress=False)
+    summary = cli.grade_class(subs, out, jobs=2, timeout=4, progress=False)
     assert summary["reused"] == STUDENTS * 2
     assert (out / "grades.csv").read_bytes() == before
     # an "interrupted" run: some per-submission results and the CSV never got written
     for name in ("student01/01_convolution_1d.json", "student02/04_output_sizes_and_counts.json"):
         (out / "results" / name).unlink()
     (out / "grades.csv").unlink()
-    summary = grade.grade_class(subs, out, jobs=2, timeout=4, progress=False)
+    summary = cli.grade_class(subs, out, jobs=2, timeout=4, progress=False)
     assert summary["reused"] == STUDENTS * 2 - 2
     assert (out / "grades.csv").read_bytes() == before
     # a changed submission is regraded
     path = subs / "student01" / "01_convolution_1d.ipynb"
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert grade.grade_class(subs, out, jobs=1, timeout=4, progress=False)["reused"] == STUDENTS * 2 - 1
+    assert cli.grade_class(subs, out, jobs=1, timeout=4, progress=False)["reused"] == STUDENTS * 2 - 1
 
 
 def test_hidden_inputs_differ_per_student_and_with_the_secret():
-    seeds = {grade.hidden_seed("", s, "01_convolution_1d", "ex01.q3") for s in ("ann", "bob")}
+    seeds = {job.hidden_seed("", s, "01_convolution_1d", "ex01.q3") for s in ("ann", "bob")}
     assert len(seeds) == 2
-    assert grade.hidden_seed("s3cret", "ann", "01_convolution_1d", "ex01.q3") != grade.hidden_seed(
+    assert job.hidden_seed("s3cret", "ann", "01_convolution_1d", "ex01.q3") != job.hidden_seed(
         "", "ann", "01_convolution_1d", "ex01.q3")
-    a = ex01.q3.hidden_args(np.random.default_rng(grade.hidden_seed("", "ann", "01_convolution_1d", "ex01.q3")))
-    b = ex01.q3.hidden_args(np.random.default_rng(grade.hidden_seed("", "bob", "01_convolution_1d", "ex01.q3")))
+    a = ex01.q3.hidden_args(np.random.default_rng(job.hidden_seed("", "ann", "01_convolution_1d", "ex01.q3")))
+    b = ex01.q3.hidden_args(np.random.default_rng(job.hidden_seed("", "bob", "01_convolution_1d", "ex01.q3")))
     assert not np.array_equal(a[1][0], b[1][0])
 
 
 def test_submission_metadata_cannot_change_points(tmp_path):
     subs = tmp_path / "subs" / "eve"
     subs.mkdir(parents=True)
-    solution = Path(grade.SOLUTIONS) / "01_convolution_1d.ipynb"
+    solution = Path(job.SOLUTIONS) / "01_convolution_1d.ipynb"
     nb = json.loads(solution.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         course = cell.get("metadata", {}).get("course", {})
         if "question" in course:
             course["points"] = 1000
     (subs / "01_convolution_1d.ipynb").write_text(json.dumps(nb), encoding="utf-8")
-    grade.grade_class(tmp_path / "subs", tmp_path / "out", jobs=1, timeout=10, progress=False)
+    cli.grade_class(tmp_path / "subs", tmp_path / "out", jobs=1, timeout=10, progress=False)
     rows = read_rows(tmp_path / "out")
     assert sum(float(r["points"]) for r in rows) == 10
     assert {r["max_points"] for r in rows} == {"2", "3", "0"}
@@ -116,8 +116,8 @@ def test_submission_metadata_cannot_change_points(tmp_path):
 
 def test_bad_usage_is_a_one_line_error(tmp_path):
     with pytest.raises(SystemExit, match="not a folder of student folders"):
-        grade.grade_class(tmp_path / "nope", tmp_path / "out")
+        cli.grade_class(tmp_path / "nope", tmp_path / "out")
     (tmp_path / "subs" / "ann").mkdir(parents=True)
     with pytest.raises(SystemExit, match="unknown exercise"):
-        grade.grade_class(tmp_path / "subs", tmp_path / "out", exercises=["99_nothing"])
+        cli.grade_class(tmp_path / "subs", tmp_path / "out", exercises=["99_nothing"])
     assert os.path.isdir(tmp_path / "subs")

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from course_utils import grade
+from course_utils.grading import cli
 from course_utils.exercises import all_exercises
-from course_utils.exercises.synthetic import graded_sources, submission
+from course_utils.grading.synthetic import graded_sources, submission
 
 pytestmark = pytest.mark.usefixtures("isolation")   # grading needs bubblewrap (see conftest.py)
 
@@ -159,7 +159,7 @@ def graded(tmp_path_factory):
         for student, replace in answers.items():
             (subs / student).mkdir(parents=True, exist_ok=True)
             (subs / student / f"{name}.ipynb").write_text(submission(name, replace), encoding="utf-8")
-    code = grade.main([str(subs), "--out", str(out), "--jobs", "2", "--timeout", "15", "--quiet"])
+    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--timeout", "15", "--quiet"])
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:
         rows = {(r["student"], r["question"]): r for r in csv.DictReader(f)}
     return {"code": code, "rows": rows, "out": out}
@@ -236,10 +236,10 @@ def test_banned_modules_and_reference_code_are_forbidden_and_only_there(graded):
 
 
 def test_synthetic_class_of_these_exercises_gets_the_predicted_grades(tmp_path):
-    from course_utils.exercises.synthetic import make_class
+    from course_utils.grading.synthetic import make_class
 
     expected = make_class(tmp_path / "subs", students=5, adversarial=False, exercises=EXERCISES)
-    grade.grade_class(tmp_path / "subs", tmp_path / "out", jobs=2, progress=False)
+    cli.grade_class(tmp_path / "subs", tmp_path / "out", jobs=2, progress=False)
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(expected) == 5 * 24

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import grade, sandbox
+from course_utils.checks.protocol import Probe
+from course_utils.grading import cli, records, sandbox
 from test_grading_adversarial import notebook  # the solution notebook with some graded cells replaced
-from course_utils.exercises.synthetic import graded_sources
+from course_utils.grading.synthetic import graded_sources
 
 pytestmark = pytest.mark.usefixtures("isolation")   # grading needs bubblewrap (see conftest.py)
 
@@ -60,7 +61,7 @@ def attacks(base: Path) -> dict:
         "file_import_reference": oracle(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
                                         "import course_utils.conv\nwon = True"),
         "file_list_out": oracle(f"import os\nos.listdir({str(out)!r})\nwon = True"),
-        "file_read_key": oracle(f"won = len(open({str(out / grade.KEY_FILE)!r}).read()) == 64"),
+        "file_read_key": oracle(f"won = len(open({str(out / records.KEY_FILE)!r}).read()) == 64"),
         "file_symlink_escape": oracle(f"import os\nos.symlink({str(SOLUTION_NB)!r}, 'link')\n"
                                       "won = 'BEGIN SOLUTION' in open('link').read()"),
         "file_hardlink": oracle(f"import os\nos.link({str(SOLUTION_NB)!r}, 'hard')\nwon = True"),
@@ -204,7 +205,7 @@ def graded(tmp_path_factory):
     mp.setenv(sandbox.HOOK_SWITCH, "0")
     mp.setenv("COURSE_GRADING_SECRET", SECRET)
     try:
-        summary = grade.grade_class(subs, out, jobs=2, timeout=4, progress=False)
+        summary = cli.grade_class(subs, out, jobs=2, timeout=4, progress=False)
     finally:
         mp.undo()
     raw = (out / "grades.csv").read_bytes()
@@ -304,7 +305,7 @@ def test_no_process_outlives_the_batch(graded):
     ours = str(sandbox.CHILD).encode()   # this checkout's child: other checkouts on the machine may be grading now
     for pid in filter(str.isdigit, os.listdir("/proc")):
         line = cmdline(pid)
-        launched_here = ours in line or (b"sandbox_child.py" in line and ours in cmdline(parent(pid)))
+        launched_here = ours in line or (sandbox.INSIDE_CHILD.encode() in line and ours in cmdline(parent(pid)))
         assert not launched_here or str(os.getpid()).encode() in line, line[:200]
     honest_intact(graded)
 
@@ -320,7 +321,7 @@ def test_disk_memory_and_cpu_are_capped(graded, student, expected):
 def test_messages_are_capped_and_neutralised(graded):
     text = message(graded, "res_huge_message")
     assert status(graded, "res_huge_message") == "ERROR"
-    assert len(text) <= grade.MAX_MESSAGE
+    assert len(text) <= records.MAX_MESSAGE
     raw = graded["raw"].decode("utf-8")
     assert "\r" not in raw
     assert status(graded, "out_cr_message") == "ERROR" and "first second third fourth" in message(graded, "out_cr_message")
@@ -385,11 +386,11 @@ def test_formula_names_are_neutralised_in_both_csvs(graded):
 
 
 def test_any_folder_name_gets_rows(graded):
-    shown = grade.display_name(BAD_NAME)
+    shown = records.display_name(BAD_NAME)
     assert shown == "bad\\xffname\\x0a"
     for qid in QIDS:
         assert status(graded, shown, qid) == "PASS"
-    assert (graded["out"] / "feedback" / grade.output_name(BAD_NAME) / f"{EX}.md").exists()
+    assert (graded["out"] / "feedback" / records.output_name(BAD_NAME) / f"{EX}.md").exists()
     honest_intact(graded)
 
 
@@ -398,8 +399,8 @@ def test_records_are_authenticated_and_a_forged_one_is_regraded(graded, tmp_path
     shutil.copytree(graded["subs"] / "aaa_honest", subs / "honest")
     (subs / "cheat").mkdir()
     (subs / "cheat" / f"{EX}.ipynb").write_text(notebook({"ex01.q1": "y = None"}), encoding="utf-8")
-    grade.grade_class(subs, out, jobs=2, timeout=4, progress=False)
-    key_file = out / grade.KEY_FILE
+    cli.grade_class(subs, out, jobs=2, timeout=4, progress=False)
+    key_file = out / records.KEY_FILE
     assert (key_file.stat().st_mode & 0o777) == 0o600
     record_file = out / "results" / "cheat" / f"{EX}.json"
     forged = json.loads(record_file.read_text())
@@ -407,13 +408,13 @@ def test_records_are_authenticated_and_a_forged_one_is_regraded(graded, tmp_path
     record_file.write_text(json.dumps(forged))
     honest_file = out / "results" / "honest" / f"{EX}.json"
     honest_file.write_text(json.dumps({"record": {"rows": []}, "mac": "0" * 64}))
-    summary = grade.grade_class(subs, out, jobs=2, timeout=4, progress=False)
+    summary = cli.grade_class(subs, out, jobs=2, timeout=4, progress=False)
     assert summary["reused"] == 0
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
     by = {(r["student"], r["question"]): r["status"] for r in rows}
     assert by[("cheat", "ex01.q1")] == "FAIL"
     assert all(by[("honest", q)] == "PASS" for q in QIDS)
-    assert grade.grade_class(subs, out, jobs=2, timeout=4, progress=False)["reused"] == 2
+    assert cli.grade_class(subs, out, jobs=2, timeout=4, progress=False)["reused"] == 2
 
 
 def test_the_fingerprint_covers_reference_code_and_solutions(tmp_path, monkeypatch):
@@ -421,17 +422,17 @@ def test_the_fingerprint_covers_reference_code_and_solutions(tmp_path, monkeypat
 
     exercise = all_exercises()[EX]
     limits = sandbox.Limits(timeout_s=4)
-    before = grade.grader_fingerprint(exercise, limits, "", SOLUTION_NB.parent)
+    before = records.grader_fingerprint(exercise, limits, "", SOLUTION_NB.parent)
     solutions = tmp_path / "solutions"
     shutil.copytree(SOLUTION_NB.parent, solutions)
-    assert grade.grader_fingerprint(exercise, limits, "", solutions) == before
+    assert records.grader_fingerprint(exercise, limits, "", solutions) == before
     other = solutions / "02_cross_correlation_2d.ipynb"
     other.write_text(other.read_text(encoding="utf-8") + " ", encoding="utf-8")
-    assert grade.grader_fingerprint(exercise, limits, "", solutions) != before
+    assert records.grader_fingerprint(exercise, limits, "", solutions) != before
     real = Path.read_bytes
     conv = (ROOT / "course_utils" / "conv.py").resolve()
     monkeypatch.setattr(Path, "read_bytes", lambda self: real(self) + (b"#" if self.resolve() == conv else b""))
-    assert grade.grader_fingerprint(exercise, limits, "", SOLUTION_NB.parent) != before
+    assert records.grader_fingerprint(exercise, limits, "", SOLUTION_NB.parent) != before
 
 
 def test_without_bubblewrap_the_grader_refuses_in_one_line(tmp_path, monkeypatch, capsys):
@@ -439,7 +440,7 @@ def test_without_bubblewrap_the_grader_refuses_in_one_line(tmp_path, monkeypatch
     (tmp_path / "subs" / "ana" / f"{EX}.ipynb").write_text(notebook(), encoding="utf-8")
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     with pytest.raises(SystemExit) as stop:
-        grade.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--quiet"])
+        cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--quiet"])
     text = str(stop.value)
     assert "\n" not in text and "bubblewrap" in text and "apt-get install bubblewrap" in text and "--no-isolation" in text
     assert not (tmp_path / "out" / "grades.csv").exists()
@@ -449,7 +450,7 @@ def test_no_isolation_is_explicit_and_grades(tmp_path, monkeypatch):
     (tmp_path / "subs" / "ana").mkdir(parents=True)
     (tmp_path / "subs" / "ana" / f"{EX}.ipynb").write_text(notebook(), encoding="utf-8")
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
-    assert grade.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--quiet", "--no-isolation"]) == 0
+    assert cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--quiet", "--no-isolation"]) == 0
     rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open(encoding="utf-8")))
     assert [r["status"] for r in rows] == ["PASS"] * 5
 
@@ -482,11 +483,14 @@ def test_the_sandbox_seen_from_inside(monkeypatch):
             "descriptors": sorted(os.listdir("/proc/self/fd")),
             "repo_visible": os.path.exists(REPO),
             "solutions_visible": os.path.exists(SOLUTIONS),
+            "grader": sorted(os.listdir("/grader")),
+            "checks": sorted(f for f in os.listdir("/grader/course_checks") if f.endswith(".py")),
+            "modules": sorted(m.split(".")[0] for m in __import__("sys").modules if m.startswith("course")),
         }
         report = repr(report)
     ''')
     probe = f"REPO = {str(ROOT / 'course_utils')!r}\nSOLUTIONS = {str(SOLUTION_NB)!r}\n" + probe
-    job = {"cells": [{"question": "t.q", "source": probe}], "probes": {"t.q": {"kind": "value", "names": ["report"]}},
+    job = {"cells": [{"question": "t.q", "source": probe}], "probes": {"t.q": {"probe": Probe.VALUE, "names": ["report"]}},
            "args": {}}
     monkeypatch.setenv(sandbox.HOOK_SWITCH, "0")
     monkeypatch.setenv("COURSE_GRADING_SECRET", SECRET)
@@ -497,6 +501,10 @@ def test_the_sandbox_seen_from_inside(monkeypatch):
     report = ast.literal_eval(run.results["done"]["t.q"]["values"]["report"]["value"])
     assert "scratch" in report["root"] and "home" not in report["root"] and "var" not in report["root"]
     assert report["repo_visible"] is False and report["solutions_visible"] is False
+    # of the course only the child and the bottom layer (course_utils/checks), and those not importable by name
+    assert report["grader"] == ["child.py", "course_checks"]
+    assert report["checks"] == sorted(p.name for p in (ROOT / "course_utils" / "checks").glob("*.py"))
+    assert report["modules"] == []
     assert report["pids"] == ["1", "2"]                 # bwrap's init and the child: nothing of the grader
     assert report["fork"] == "EPERM"                    # seccomp: no new processes, root or not
     assert report["write_usr"] == "EROFS" and report["write_root"] == "EROFS"

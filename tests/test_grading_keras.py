@@ -1,9 +1,10 @@
 """Keras questions: a model's summary and its predictions come back from the sandbox as
 plain data; labels stay in the grader. (One sandboxed run: importing Keras takes seconds.)"""
 import numpy as np
-from course_utils import sandbox
-from course_utils.exercises.framework import FAIL, PASS, AccuracyQuestion, ModelQuestion
-from course_utils.sandbox_child import decode_plain, to_plain
+from course_utils.checks.codec import decode_plain, to_plain
+from course_utils.checks.protocol import FAIL, PASS
+from course_utils.checks.questions import AccuracyQuestion, ModelQuestion
+from course_utils.grading import sandbox
 
 BUILD = """
 def build_model():

@@ -1,15 +1,17 @@
-"""The building blocks: plain-data conversion (what crosses the process boundary), the
-comparison and its message order, reading submissions, the sandbox launcher."""
+"""The bottom layer, course_utils/checks: plain-data conversion (what crosses the process
+boundary), probes, the protocol's check of the child's report, the notebook schema, the
+comparison and its message order, the question types, the hints a session has shown."""
 import json
 
 import numpy as np
 import pytest
 
-from course_utils import sandbox
-from course_utils.exercises.framework import (
-    FORBIDDEN, FunctionQuestion, Mistake, PredictionQuestion, Question, Result, ValueQuestion, compare)
-from course_utils.exercises.submission import InvalidNotebook, graded_cells, read_notebook, strip_magics
-from course_utils.sandbox_child import NotAttempted, Unsupported, decode_plain, run_probe, to_plain
+from course_utils.checks import hints, notebook_schema
+from course_utils.checks.codec import NotAttempted, NotPlain, Unsupported, decode_plain, to_plain
+from course_utils.checks.probes import run_probe
+from course_utils.checks.protocol import FORBIDDEN, Kind, Probe, Status, validate_results
+from course_utils.checks.questions import (FunctionQuestion, Mistake, PredictionQuestion, Question, Result,
+                                           ValueQuestion, compare)
 from exercise_asserts import sourceless
 
 
@@ -53,9 +55,9 @@ def test_fake_objects_do_not_survive_conversion():
     assert type(value) is float and value != 2.0
     sub = roundtrip(np.zeros(3).view(Sub))
     assert type(sub) is np.ndarray and not np.array_equal(sub, np.ones(3))
-    assert roundtrip([[1, 2], [3]]).kind == "ragged"
-    assert roundtrip(np.array([1 + 2j])).kind == "complex"
-    assert roundtrip([1, None]).kind == "none_inside"
+    assert roundtrip([[1, 2], [3]]).reason == NotPlain.RAGGED
+    assert roundtrip(np.array([1 + 2j])).reason == NotPlain.COMPLEX
+    assert roundtrip([1, None]).reason == NotPlain.NONE_INSIDE
 
 
 def test_decode_rejects_tampered_data():
@@ -68,16 +70,16 @@ def test_decode_rejects_tampered_data():
 
 
 def test_probe_reads_values_and_calls_functions():
-    out = run_probe({"kind": "value", "names": ["y", "z"]}, {"y": [1, 2]})
+    out = run_probe({"probe": Probe.VALUE, "names": ["y", "z"]}, {"y": [1, 2]})
     assert out["values"]["z"] == {"type": "missing"} and out["values"]["y"]["shape"] == [2]
 
     def boom(x):
         raise ValueError("bad")
 
-    out = run_probe({"kind": "call", "name": "f"}, {"f": boom}, [(np.zeros(2),)])
+    out = run_probe({"probe": Probe.CALL, "name": "f"}, {"f": boom}, [(np.zeros(2),)])
     assert out["calls"][0] == {"outcome": "raised", "error": "ValueError: bad", "forbidden": False}
-    assert run_probe({"kind": "call", "name": "f"}, {"f": 3}, [])["outcome"] == "not_callable"
-    assert run_probe({"kind": "call", "name": "f"}, {}, [])["outcome"] == "missing"
+    assert run_probe({"probe": Probe.CALL, "name": "f"}, {"f": 3}, [])["outcome"] == "not_callable"
+    assert run_probe({"probe": Probe.CALL, "name": "f"}, {}, [])["outcome"] == "missing"
 
 
 # --- comparison and messages ------------------------------------------------------------
@@ -168,80 +170,6 @@ def test_check_never_raises(capsys):
     assert isinstance(q, Question)
 
 
-# --- submissions ------------------------------------------------------------------------
-
-def nb_with(cells):
-    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
-
-
-def code(source, qid=None, cell_id="c"):
-    meta = {"course": {"question": qid}} if qid else {}
-    return {"cell_type": "code", "id": cell_id, "metadata": meta, "source": source, "outputs": [],
-            "execution_count": None}
-
-
-def test_strip_magics_keeps_line_numbers():
-    source, removed = strip_magics("a = 1\n    !ls\n%%time\nb = %env X\nc = 2")
-    assert removed == [2, 3, 4]
-    assert source.splitlines()[1] == "    pass  # removed by the grader: shell command"
-    assert source.splitlines()[4] == "c = 2"
-
-
-def test_graded_cells_rules():
-    nb = nb_with([code("y = 1", "ex.q1", "a"), code("y = 2", "ex.q1", "b"), code("z = 1", "ex.q9", "c"),
-                  {"cell_type": "markdown", "id": "d", "metadata": {"course": {"question": "ex.q2"}}, "source": "x"}])
-    cells = graded_cells(nb, ["ex.q1", "ex.q2", "ex.q3"])
-    assert cells.sources == {"ex.q1": "y = 2"}
-    assert "markdown" in cells.missing["ex.q2"] and "deleted" in cells.missing["ex.q3"]
-    assert any("the last one (cell 2)" in n for n in cells.notes)
-    assert any("'ex.q9'" in n for n in cells.notes)
-
-
-def test_read_notebook_limits_and_validation(tmp_path):
-    path = tmp_path / "a.ipynb"
-    path.write_text(json.dumps(nb_with([code("y = 1", "ex.q1")])), encoding="utf-8")
-    assert read_notebook(path)["cells"][0]["source"] == "y = 1"
-    path.write_text("{", encoding="utf-8")
-    with pytest.raises(InvalidNotebook, match="not valid JSON"):
-        read_notebook(path)
-    path.write_text(json.dumps({"nbformat": 3, "cells": []}), encoding="utf-8")
-    with pytest.raises(InvalidNotebook, match="format 3"):
-        read_notebook(path)
-    path.write_bytes(b" " * (21 * 2**20))
-    with pytest.raises(InvalidNotebook, match="MB allowed"):
-        read_notebook(path)
-    with pytest.raises(InvalidNotebook, match="cannot read"):
-        read_notebook(tmp_path / "missing.ipynb")
-
-
-# --- sandbox launcher -------------------------------------------------------------------
-
-def test_limits_and_argument_encoding_validate_their_input():
-    with pytest.raises(ValueError, match="timeout_s must be > 0"):
-        sandbox.Limits(timeout_s=0)
-    arrays = {}
-    encoded = sandbox.encode_args("q", [(np.zeros(2), 3, np.int64(4))], arrays)
-    assert encoded == [[{"array": "q.0.0"}, {"value": 3}, {"value": 4}]] and list(arrays) == ["q.0.0"]
-    with pytest.raises(TypeError, match="hidden inputs must be"):
-        sandbox.encode_args("q", [(object(),)], {})
-    with pytest.raises(TypeError, match="numeric arrays"):
-        sandbox.encode_args("q", [(np.array(["a"]),)], {})
-
-
-def test_run_child_reports_values_and_cleans_up(tmp_path, monkeypatch, isolation):
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    job = {"cells": [{"question": None, "source": "import numpy as np"},
-                     {"question": "d.q1", "source": "def f(a, k):\n    print('hi')\n    return a * k"}],
-           "probes": {"d.q1": {"kind": "call", "name": "f"}}, "args": {"d.q1": [[{"array": "d.0.0"}, {"value": 2}]]}}
-    run = sandbox.run_child(job, {"d.0.0": np.arange(3)}, sandbox.Limits(timeout_s=20))
-    assert run.ended == "finished", run.detail
-    answer = decode_plain(run.results["done"]["d.q1"]["calls"][0]["answer"])
-    assert answer.tolist() == [0, 2, 4]
-    assert list(tmp_path.iterdir()) == []
-
-
 # --- predict, then check ---------------------------------------------------------------
 PREDICT_SIZE = PredictionQuestion("demo.p9", expected=lambda: 24, explanation="two poolings halve 96 twice.")
 PREDICT_WORD = PredictionQuestion("demo.p8", expected="same", choices=["smaller", "same", "larger"],
@@ -291,3 +219,38 @@ def test_prediction_question_needs_an_explanation_and_has_no_points():
     with pytest.raises(ValueError, match="needs an explanation"):
         PredictionQuestion("demo.p7", expected=1, explanation="")
     assert PREDICT_SIZE.points == 0 and PREDICT_SIZE.shows(hidden=False) == "values"
+
+
+# --- protocol, notebook schema, hints ------------------------------------------------------
+
+def test_the_protocol_refuses_what_the_child_may_not_send():
+    good = {"running": None, "done": {"q1": {"outcome": Kind.OK, "answer": to_plain([1.5, 2])}}, "finished": True}
+    assert validate_results(json.loads(json.dumps(good)))["done"]["q1"]["answer"]["shape"] == [2]   # as the pipe gives it
+    for bad, why in [({"done": {"q1": {"outcome": "won"}}}, "an unknown outcome"),
+                     ({"done": {"q1": {"outcome": "ok", "answer": {"type": "pickle"}}}}, "an answer of an unknown type"),
+                     ({"done": {"q1": {"outcome": "ok", "points": 10}}}, "unexpected key(s) points in an outcome"),
+                     ({"finished": "yes"}, "a bad finished flag")]:
+        with pytest.raises(ValueError, match=f"^results: {why}$".replace("(", r"\(").replace(")", r"\)")):
+            validate_results(bad)
+    assert [s.value for s in Status] == ["PASS", "FAIL", "ERROR", "TIMEOUT", "MEMORY", "CRASH", "MISSING", "INVALID",
+                                         "FORBIDDEN"]
+
+
+def test_notebook_schema_reads_graded_and_context_cells_and_nothing_malformed():
+    graded = {"cell_type": "code", "metadata": {"course": {"question": "ex01.q1", "points": 2}}, "source": ""}
+    context = {"cell_type": "code", "metadata": {"course": {"context": True}}, "source": ["import numpy", " as np"]}
+    assert (notebook_schema.question_id(graded), notebook_schema.is_context(graded)) == ("ex01.q1", False)
+    assert (notebook_schema.question_id(context), notebook_schema.is_context(context)) == (None, True)
+    assert notebook_schema.cell_source(context) == "import numpy as np"
+    for junk in [{"metadata": {"course": "ex01.q1"}}, {"metadata": {"course": {"question": 3}}}, {"metadata": None},
+                 {"metadata": {"course": {"context": "yes"}}}, []]:
+        assert (notebook_schema.question_id(junk), notebook_schema.is_context(junk)) == (None, False)
+
+
+def test_hints_are_the_session_s_not_the_question_s(capsys):
+    q = ValueQuestion("demo.h1", points=1, names=["n"], expected=1, hint=["first", "second"])
+    hints.SESSION.reset(q.id)
+    for _ in range(3):
+        q.hint()
+    assert capsys.readouterr().out.splitlines() == ["💡 Hint 1/2: first", "💡 Hint 2/2: second", "💡 Hint 2/2: second"]
+    assert hints.SESSION.shown[q.id] == 3 and not any("hint" in name for name in vars(q) if name != "hints")
