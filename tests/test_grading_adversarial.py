@@ -65,8 +65,10 @@ def cases(victim: Path):
         "ok": notebook(),
         "patch_numpy": notebook({"ex01.q1": "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
                                             "np.testing.assert_allclose = lambda *a, **k: None\ny = np.zeros(10)"}),
-        "patch_checker": notebook({"ex01.q1": "import course_utils.exercises.framework as f\n"
+        "patch_checker": notebook({"ex01.q1": "import course_utils.checks.questions as f\n"
                                               "f.compare = lambda *a, **k: (True, '', True)\ny = np.zeros(10)"}),
+        "patch_probes": notebook({"ex01.q1": "import course_checks.probes as p\n"   # the child's own copy of the checks
+                                             "p.to_plain = lambda v: {'type': 'int', 'value': 1}\ny = np.zeros(10)"}),
         "fake_objects": notebook({
             "ex01.q1": "class Fake:\n    shape = (10,)\n    dtype = np.float64\n    def __eq__(self, other): return True\n"
                        "    def __len__(self): return 10\ny = Fake()",
@@ -179,6 +181,8 @@ def test_monkeypatching_numpy_or_the_checker_does_not_help(graded):
     assert status(graded, "patch_numpy", "ex01.q3") == "PASS"
     assert status(graded, "patch_checker", "ex01.q1") == "FORBIDDEN"
     assert "import course_utils" in message(graded, "patch_checker", "ex01.q1")
+    assert status(graded, "patch_probes", "ex01.q1") == "FORBIDDEN"
+    assert "import course_checks" in message(graded, "patch_probes", "ex01.q1")
 
 
 def test_fake_eq_and_shape_objects_fail(graded):

@@ -39,21 +39,23 @@ import os
 import sys
 import time
 
+CHECKS_PACKAGE = "course_checks"   # course_utils/checks as the sandbox binds it beside this file
+
 if __package__:   # imported by the grader's own code (tests, doctests): the package's checks
     from ..checks import forbidden, probes
     from ..checks.codec import _short
     from ..checks.protocol import Kind
-else:             # the sandbox's program: the checks are bound beside this file as ``course_checks``
+else:             # the sandbox's program
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from course_checks import forbidden, probes
     from course_checks.codec import _short
     from course_checks.protocol import Kind
     del sys.path[0]
-    for _name in [n for n in sys.modules if n == "course_checks" or n.startswith("course_checks.")]:
-        del sys.modules[_name]   # loaded and bound here; a student's ``import course_checks`` is refused
-CHECKS_PACKAGE = "course_checks"
+    for _name in [n for n in sys.modules if n.partition(".")[0] == CHECKS_PACKAGE]:
+        del sys.modules[_name]   # bound here already; a student's ``import course_checks`` is refused by name
 Forbidden = forbidden.Forbidden
 describe_exception = probes.describe_exception
+
 
 class _CappedWriter(io.TextIOBase):
     """``print`` target that keeps the first ``limit`` characters and drops the rest."""
