@@ -13,7 +13,7 @@ survive :func:`to_plain`.
 >>> decode_plain(to_plain(None)) is None
 True
 >>> decode_plain(to_plain([[1, 2], [3]])).reason
-<NotPlain.RAGGED: 'ragged'>
+'ragged'
 """
 from __future__ import annotations
 
@@ -25,7 +25,14 @@ MAX_TEXT = 10_000                 # longest string answer / message kept
 MAX_ITEMS = 1_000                 # dict / list answers (layer summaries)
 
 
-class PlainType(StrEnum):
+class Wire(StrEnum):
+    """A string of the format both processes speak: it is its value in JSON, in comparisons and in reprs."""
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+class PlainType(Wire):
     """The ``"type"`` of a plain value (``MISSING``: a variable the cell did not define)."""
 
     NONE = "none"
@@ -41,7 +48,7 @@ class PlainType(StrEnum):
     MISSING = "missing"
 
 
-class NotPlain(StrEnum):
+class NotPlain(Wire):
     """Why an answer is not plain data (the ``"kind"`` of an ``"unsupported"`` value)."""
 
     NESTED = "nested"

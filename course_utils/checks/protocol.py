@@ -11,21 +11,20 @@ Both sides import these names instead of writing the strings:
 - :class:`Job` (``job.json``, what the parent asks) and :class:`ChildResults` (what the
   child answers, checked by :func:`validate_results` before anything judges it).
 
-The members are strings (:class:`~enum.StrEnum`), so they travel as JSON unchanged and
-compare equal to what the other side decoded.
+The members are strings (:class:`~course_utils.checks.codec.Wire`), so they travel as JSON
+unchanged and compare equal to what the other side decoded.
 
 >>> Status.PASS == "PASS", Kind.NOT_ATTEMPTED == "not_attempted", sorted(RunEnd)[:2]
 (True, True, ['bootstrap', 'crash'])
 """
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TypedDict
 
-from .codec import MAX_ELEMENTS, MAX_ITEMS, MAX_TEXT, PlainType
+from .codec import MAX_ELEMENTS, MAX_ITEMS, MAX_TEXT, PlainType, Wire
 
 
-class Status(StrEnum):
+class Status(Wire):
     """How one question ended, in ``check()``'s Result and in the grader's outputs."""
 
     PASS = "PASS"
@@ -43,7 +42,7 @@ STATUSES = tuple(Status)
 PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN = STATUSES
 
 
-class Kind(StrEnum):
+class Kind(Wire):
     """What happened to one cell, probe or call inside the child (an :class:`Outcome`'s ``"outcome"``)."""
 
     OK = "ok"
@@ -57,7 +56,7 @@ class Kind(StrEnum):
     ERROR = "error"                   # the probe itself could not run
 
 
-class RunEnd(StrEnum):
+class RunEnd(Wire):
     """How one child run ended, as the parent classifies it (``ChildRun.ended``)."""
 
     FINISHED = "finished"
@@ -66,7 +65,7 @@ class RunEnd(StrEnum):
     BOOTSTRAP = "bootstrap"           # the grader's own child code failed: retrying cannot help
 
 
-class Probe(StrEnum):
+class Probe(Wire):
     """How the child reads a question's answer after its cell ran (:class:`ProbeSpec`'s ``"probe"``)."""
 
     VALUE = "value"                   # the variables ``names``

@@ -8,7 +8,7 @@ submission are unchanged) and rendered as ``OUT/feedback/<student>/<exercise>.md
 ``gradebook.csv`` from all records. Every text that came from a student is made safe here
 (:func:`one_line`, :func:`markdown_text`, :func:`csv_cell`, :func:`display_name`).
 
->>> record = make_record("ana", "01_x", [("ex01.q1", 2.0, Result(PASS, 2.0, 2.0, "ok"))], notes=["a\nnote"])
+>>> record = make_record("ana", "01_x", [("ex01.q1", 2.0, Result(PASS, 2.0, 2.0, "ok"))], notes=["a\\nnote"])
 >>> record["points"], record["rows"][0]["status"], record["notes"]
 (2.0, 'PASS', ['a note'])
 """
