@@ -271,8 +271,8 @@ def test_file_times_from_the_submissions_folder(out, tmp_path, capsys):
 
 
 def test_run_returns_the_summary(out):
-    lines = gradebook.run(out, policy_path=out.parent / "policy.toml", times_path=out.parent / "times.csv")
-    assert lines[1] == "deadline 2026-12-10T23:59:00Z: 1 late submission(s), 1 penalised; 7 feedback file(s) updated"
+    summary = gradebook.run(out, policy_path=out.parent / "policy.toml", times_path=out.parent / "times.csv")
+    assert summary.lines[1] == "deadline 2026-12-10T23:59:00Z: 1 late submission(s), 1 penalised; 7 feedback file(s) updated"
 
 
 # --------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from course_utils.checks.protocol import MISSING, PASS
@@ -371,10 +371,18 @@ def match_roster(submissions, roster: dict[str, RosterEntry], formats: list[str]
 # --------------------------------------------------------------------------------------
 
 
+@dataclass
+class Summary:
+    """What :func:`run` tells the instructor: what it wrote (stdout) and what needs a look (stderr)."""
+
+    lines: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
 def run(out: Path, *, formats=(), roster_path: Path | None = None, policy_path: Path | None = None,
         times_path: Path | None = None, submissions_dir: Path | None = None,
-        assignment_ids: dict[str, str] | None = None, visibility: str = "visible") -> list[str]:
-    """Read, check, then write everything; returns the summary lines. Raises InputError/PolicyError."""
+        assignment_ids: dict[str, str] | None = None, visibility: str = "visible") -> Summary:
+    """Read, check, then write everything; returns what to tell the instructor. Raises InputError/PolicyError."""
     out = Path(out)
     formats = list(dict.fromkeys(formats))
     submissions = read_grades(out)
@@ -427,7 +435,8 @@ def run(out: Path, *, formats=(), roster_path: Path | None = None, policy_path: 
     elif unmatched.exists():
         unmatched.unlink()  # a stale list from an earlier run would contradict this one
 
-    lines = [f"wrote {', '.join(str(out / w) for w in written)}"]
+    summary = Summary([f"wrote {', '.join(str(out / w) for w in written)}"])
+    lines = summary.lines
     if policy is not None:
         late = [s for s in submissions.values() if s.assessment and s.assessment.late_by]
         penalised = [s for s in late if s.assessment.fraction]
@@ -439,9 +448,9 @@ def run(out: Path, *, formats=(), roster_path: Path | None = None, policy_path: 
     for kind, students in by_problem.items():
         shown = ", ".join(_show(s) for s in students[:10])
         more = len(students) - 10
-        lines.append(f"warning: {kind} ({len(students)}): {shown}" + (f" and {more} more" if more > 0 else "")
-                     + f" (see {unmatched})")
-    return lines
+        summary.warnings.append(f"warning: {kind} ({len(students)}): {shown}" + (f" and {more} more" if more > 0 else "")
+                                + f" (see {unmatched})")
+    return summary
 
 
 def main(argv=None) -> int:
@@ -466,14 +475,16 @@ def main(argv=None) -> int:
             if not sep or not number.strip().isdigit():
                 raise InputError(f"--canvas-assignment {_show(item)}: expected EXERCISE=ID with a numeric id")
             ids[exercise.strip()] = number.strip()
-        lines = run(args.out, formats=args.export, roster_path=args.roster, policy_path=args.policy,
+        summary = run(args.out, formats=args.export, roster_path=args.roster, policy_path=args.policy,
                     times_path=args.submitted, submissions_dir=args.submissions, assignment_ids=ids,
                     visibility=args.gradescope_visibility)
     except (InputError, PolicyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for line in lines:
-        print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout)
+    for line in summary.lines:
+        print(line)
+    for line in summary.warnings:
+        print(line, file=sys.stderr)
     return 0
 
 
