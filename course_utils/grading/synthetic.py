@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from course_utils.checks import notebook_schema
+from course_utils.checks.protocol import FAIL, FORBIDDEN, INVALID, MISSING, PASS, TIMEOUT
 from course_utils.exercises import all_exercises
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -67,13 +68,13 @@ WRONG = {
 
 # Adversarial answers: question -> (source, status). The other questions hold the solution.
 ADVERSARIAL = {
-    "timeout": ("ex01.q3", "def conv1d_full(x, h):\n    while True:\n        pass", "TIMEOUT"),
+    "timeout": ("ex01.q3", "def conv1d_full(x, h):\n    while True:\n        pass", TIMEOUT),
     "allclose": ("ex01.q1", "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
-                            "y = np.zeros(10)", "FAIL"),
+                            "y = np.zeros(10)", FAIL),
     "reference": ("ex01.q3", "from course_utils.conv import convolve2d\n"
                              "def conv1d_full(x, h):\n    return convolve2d(x[None], h[None], padding=len(h) - 1)[0]",
-                  "FORBIDDEN"),
-    "fork": ("ex01.q2", "import os\nwhile True:\n    os.fork()", "FORBIDDEN"),
+                  FORBIDDEN),
+    "fork": ("ex01.q2", "import os\nwhile True:\n    os.fork()", FORBIDDEN),
 }
 # The exercises a synthetic class covers by default: every question has a WRONG entry above.
 DEFAULT_EXERCISES = ("01_convolution_1d", "04_output_sizes_and_counts")
@@ -127,12 +128,12 @@ def make_class(out: Path, students: int = 30, adversarial: bool = True, exercise
             path = folder / f"{name}.ipynb"
             if profile == "missing":
                 for q in exercise.questions:
-                    expected[(student, name, q.id)] = ("MISSING", 0.0)
+                    expected[(student, name, q.id)] = (MISSING, 0.0)
                 continue
             if profile == "invalid":
                 path.write_text('{"cells": [ {"cell_type": "code", "source": "y = 1"', encoding="utf-8")
                 for q in exercise.questions:
-                    expected[(student, name, q.id)] = ("INVALID", 0.0)
+                    expected[(student, name, q.id)] = (INVALID, 0.0)
                 continue
             answers = {}
             for k, q in enumerate(exercise.questions):
@@ -143,14 +144,14 @@ def make_class(out: Path, students: int = 30, adversarial: bool = True, exercise
                     kind = "solution"
                 if kind == "solution":
                     answers[q.id] = sources[q.id]["solution"]
-                    expected[(student, name, q.id)] = ("PASS", q.points)
+                    expected[(student, name, q.id)] = (PASS, q.points)
                 elif kind == "stub":
                     answers[q.id] = sources[q.id]["stub"]
-                    expected[(student, name, q.id)] = ("FAIL", 0.0)
+                    expected[(student, name, q.id)] = (FAIL, 0.0)
                 else:
                     source, fraction_points = WRONG[q.id]
                     answers[q.id] = source
-                    expected[(student, name, q.id)] = ("FAIL", round(fraction_points, 4))
+                    expected[(student, name, q.id)] = (FAIL, round(fraction_points, 4))
             if adversary:
                 qid, source, status = ADVERSARIAL[adversary]
                 answers[qid] = source
