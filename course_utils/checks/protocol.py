@@ -75,6 +75,8 @@ class Probe(Wire):
 
 
 class ProbeSpec(TypedDict, total=False):
+    """What a question asks the child to read (``Question.probe_spec()``)."""
+
     probe: Probe
     names: list                       # Probe.VALUE
     name: str                         # the others
