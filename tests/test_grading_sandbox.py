@@ -27,7 +27,7 @@ def test_run_child_reports_values_and_cleans_up(tmp_path, monkeypatch, isolation
                      {"question": "d.q1", "source": "def f(a, k):\n    print('hi')\n    return a * k"}],
            "probes": {"d.q1": {"probe": Probe.CALL, "name": "f"}}, "args": {"d.q1": [[{"array": "d.0.0"}, {"value": 2}]]}}
     run = sandbox.run_child(job, {"d.0.0": np.arange(3)}, sandbox.Limits(timeout_s=20))
-    assert run.ended == "finished", run.detail
+    assert run.ended == RunEnd.FINISHED, run.detail
     answer = decode_plain(run.results["done"]["d.q1"]["calls"][0]["answer"])
     assert answer.tolist() == [0, 2, 4]
     assert list(tmp_path.iterdir()) == []

@@ -1,8 +1,8 @@
 """Questions, results and feedback messages shared by ``check()`` and the grader.
 
-A question reads the student's answer as *plain data* (see
-:mod:`course_utils.checks.codec`, read by :mod:`course_utils.checks.probes`), compares it with a trusted reference and returns a
-:class:`Result` with ONE line of specific feedback, checked in this order:
+A question reads the student's answer as *plain data* (:mod:`course_utils.checks.codec`,
+read by :mod:`course_utils.checks.probes`), compares it with a trusted reference and
+returns a :class:`Result` with ONE line of specific feedback, checked in this order:
 not attempted → type → shape → dtype → values (the first wrong element) → known
 mistakes ("did you flip the kernel?"). The same :meth:`Question.judge` runs inside the
 student's notebook (``q.check(answer)``, feedback only, visible example inputs) and in

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.checks import notebook_schema
-from course_utils.checks.protocol import Cell, Job, Outcome, RunEnd
+from course_utils.checks.protocol import Cell, Job, RunEnd
 from course_utils.grading import sandbox
 from course_utils.grading.submission import GradedCells
 
