@@ -128,7 +128,8 @@ def branches(diagram: Layout, merge: str) -> list[list[str]]:
     branch, top to bottom, back to the fork it leaves (an identity shortcut is an empty branch).
 
     >>> from course_utils import architectures as arch
-    >>> branches(layout(block(arch.dense_layer, (8, 8, 16), 4)), "concatenate")
+    >>> diagram = layout(block(arch.dense_layer, (8, 8, 16), 4))
+    >>> branches(diagram, diagram.boxes[-1].name)           # the last box: the Concatenate
     [[], ['BN', 'ReLU', 'Conv 1×1, 16', 'BN', 'ReLU', 'Conv 3×3, 4']]
     """
     if not any(box.name == merge for box in diagram.boxes):
