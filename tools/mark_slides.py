@@ -193,6 +193,8 @@ MARKUP: dict[str, dict[str, str]] = {
         "5df92231": "slide",  # ## 2 · The backward passes
         "eb47616d": "subslide",  # **Why col2im is the right backward: it is the adjoint of im2
         "3e4183c5": "notes",  # K = np.arange(1, 10, dtype=float).reshape(3, 3)
+        "6b0d1f01": "subslide",  # **The input gradient in one formula: a full correlation with th
+        "6b0d1f03": "subslide",  # **The same map is a transposed convolution**
         "235ec537": "subslide",  # **Max-pool backward: the gradient goes to the winner**
         "b4657e82": "subslide",  # **Picture: where the gradient lands**
         "bb87c781": "slide",  # ## 3 · Numerical gradient check
