@@ -614,7 +614,7 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
     if cluster is not None:
         from course_utils import grade_cluster
 
-        cluster = grade_cluster.parse_cluster(cluster)   # a bad address stops here, before any work
+        cluster = grade_cluster.usable_cluster(cluster)   # a bad address stops here, before any work
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
         raise SystemExit(f"{submissions} is not a folder of student folders")

@@ -71,6 +71,15 @@ def parse_cluster(spec: str) -> ClusterSpec:
     raise SystemExit(f"--cluster {spec!r}: expected {FORMS}")
 
 
+def usable_cluster(spec: str) -> ClusterSpec:
+    """:func:`parse_cluster`, then Dask's presence: grade_class's first step, before any work."""
+    cluster = parse_cluster(spec)
+    problem = dask_problem()
+    if problem:
+        raise SystemExit(problem)
+    return cluster
+
+
 def dask_problem() -> str | None:
     """None when Dask's distributed scheduler can be imported here; else one line saying how to install it."""
     try:
@@ -125,9 +134,6 @@ def grade_on_worker(task: grade.GradingTask) -> dict:
 def connect(cluster: ClusterSpec):
     """A Dask client: on a fresh loopback-only cluster of ``local_workers`` processes (closed with
     the client), or on the scheduler at ``address``. Stops with one line when that fails."""
-    problem = dask_problem()
-    if problem:
-        raise SystemExit(problem)
     import logging
 
     import dask
