@@ -32,6 +32,7 @@ import time
 from typing import NamedTuple
 
 from course_utils import grade, sandbox
+from course_utils.exercises import all_exercises
 from course_utils.exercises.framework import STATUSES
 
 INSTALL = "pip install -e '.[cluster]' (or: pip install 'dask[distributed]')"
@@ -113,6 +114,13 @@ def _worker_isolation_problem() -> str | None:
     return sandbox.isolation_problem()
 
 
+def warm_up() -> str:
+    """What a worker's first task would do once: import the question bank, hash the grading code
+    (returned, for the parent to compare with its own)."""
+    all_exercises()
+    return _worker_code()
+
+
 def grade_on_worker(task: grade.GradingTask) -> dict:
     """What a worker runs: :func:`course_utils.grade.run_task`, plus who ran it and with which code."""
     from distributed import get_worker
@@ -175,6 +183,9 @@ def graded_on(cluster: ClusterSpec, items, prepare, finish):
     client = connect(cluster)
     try:
         code = grade.code_fingerprint()
+        for worker, worker_code in client.run(warm_up).items():   # the workers up now; later ones: per task
+            if worker_code != code:
+                raise SystemExit(other_code(worker))
         window = max(64, 4 * sum(client.nthreads().values()))
         queue, in_flight, ready = iter(items), {}, []
         done = as_completed()
@@ -220,6 +231,11 @@ def _drain(ready: list):
         yield ready.pop(0)
 
 
+def other_code(worker: str) -> str:
+    return (f"worker {worker} runs other grading code or library versions than this machine: install the same "
+            "course checkout and packages on every worker")
+
+
 def checked(outcome: dict, code: str, exercise) -> dict:
     """A worker's outcome once it is known to come from a worker like this machine and to hold one
     row per question of ``exercise`` with a known status and points within bounds; else the run stops.
@@ -232,8 +248,7 @@ def checked(outcome: dict, code: str, exercise) -> dict:
     if outcome.get("refused"):
         raise SystemExit(f"worker {outcome['worker']}: {outcome['refused']}")
     if outcome.get("code") != code:
-        raise SystemExit(f"worker {outcome['worker']} runs other grading code or library versions than this "
-                         "machine: install the same course checkout and packages on every worker")
+        raise SystemExit(other_code(outcome["worker"]))
     record = outcome["record"]
     rows = [(r["question"], r["max_points"]) for r in record["rows"]]
     if (rows != [(q.id, q.points) for q in exercise.questions] or record["exercise"] != exercise.notebook
