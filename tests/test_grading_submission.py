@@ -5,8 +5,8 @@ import os
 import pytest
 
 from course_utils.checks.protocol import INVALID, MISSING
-from course_utils.grading.submission import (InvalidNotebook, Unreadable, graded_cells, load_submission, read_notebook,
-                                             strip_magics)
+from course_utils.grading.submission import (InvalidNotebook, Unreadable, graded_cells, load_submission,
+                                             parse_submission, read_notebook, strip_magics)
 
 
 def nb_with(cells):
@@ -53,15 +53,15 @@ def test_read_notebook_limits_and_validation(tmp_path):
         read_notebook(tmp_path / "missing.ipynb")
 
 
-def test_load_submission_says_why_a_notebook_cannot_be_graded(tmp_path):
+def test_parse_submission_says_why_a_notebook_cannot_be_graded(tmp_path):
     path = tmp_path / "ana" / "a.ipynb"
     path.parent.mkdir()
-    assert load_submission(path) == Unreadable(MISSING, "no notebook submitted", note=False)
+    assert parse_submission(load_submission(path)) == Unreadable(MISSING, "no notebook submitted", note=False)
     path.write_text("{", encoding="utf-8")
-    broken = load_submission(path)
+    broken = parse_submission(load_submission(path))
     assert (broken.status, broken.note) == (INVALID, True) and "not valid JSON" in broken.message
     os.symlink(path, tmp_path / "ana" / "b.ipynb")
-    assert load_submission(tmp_path / "ana" / "b.ipynb") == Unreadable(
+    assert parse_submission(load_submission(tmp_path / "ana" / "b.ipynb")) == Unreadable(
         INVALID, "the notebook is a symbolic link; submit the file itself")
     path.write_text(json.dumps(nb_with([code("y = 1", "ex.q1")])), encoding="utf-8")
-    assert load_submission(path)["cells"][0]["metadata"] == {"course": {"question": "ex.q1"}}
+    assert parse_submission(load_submission(path))["cells"][0]["metadata"] == {"course": {"question": "ex.q1"}}

@@ -61,7 +61,7 @@ def test_each_layer_holds_the_modules_it_should():
     assert [n for n in exercises - {"course_utils.exercises"} - ENTRY_POINTS
             if not re.fullmatch(r"course_utils\.exercises\.ex\d\d_\w+", n)] == []
     assert {f"course_utils.grading.{m}" for m in ("cli", "submission", "job", "sandbox", "child", "judge", "records",
-                                                   "release", "synthetic", "gradebook", "deadlines")} <= grading
+                                                   "cluster", "release", "synthetic", "gradebook", "deadlines")} <= grading
 
 
 def test_checks_import_nothing_of_the_course_but_themselves_and_only_relatively():

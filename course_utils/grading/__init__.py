@@ -8,7 +8,8 @@ Grading one submission, step by step (:func:`course_utils.grading.cli.grade_subm
 3. :mod:`.sandbox` runs :mod:`.child` under bubblewrap; only plain data comes back;
 4. :mod:`.judge`: each question's trusted judge turns its outcome into a Result;
 5. :mod:`.records`: the signed record and the feedback file, then ``grades.csv`` and
-   ``gradebook.csv`` for the class (:mod:`.cli` runs the class in parallel).
+   ``gradebook.csv`` for the class (:mod:`.cli` runs the class in parallel, or on a Dask
+   cluster's workers with :mod:`.cluster`).
 
 Beside it: :mod:`.release` (student notebooks from the solutions), :mod:`.gradebook` and
 :mod:`.deadlines` (LMS exports, late penalties), :mod:`.synthetic` (a class to try it on).

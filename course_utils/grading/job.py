@@ -58,10 +58,11 @@ def hidden_seed(secret: str, student: str, exercise: str, qid: str) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def build_job(exercise, graded: GradedCells, student: str, *, secret: str = "",
-              solutions_dir: Path = SOLUTIONS) -> tuple[Job, dict, dict]:
+def build_job(exercise, graded: GradedCells, student: str, slots: list[Cell], *,
+              secret: str = "") -> tuple[Job, dict, dict]:
     """``(job, arrays, trusted_args)``: the child's job, the arrays for ``inputs.npz``, and
-    each question's hidden argument tuples as the judge sees them (never sent back)."""
+    each question's hidden argument tuples as the judge sees them (never sent back).
+    ``slots``: the exercise's :func:`instructor_cells` (read by the parent, from its solutions)."""
     questions = exercise.questions
     arrays, args, trusted_args = {}, {}, {}
     for q in questions:
@@ -73,7 +74,7 @@ def build_job(exercise, graded: GradedCells, student: str, *, secret: str = "",
         arrays[f"given.{name}"] = value
         given[name] = f"given.{name}"
     cells = []
-    for slot in instructor_cells(exercise, solutions_dir):
+    for slot in slots:
         if slot["question"] is None:
             cells.append(slot)
         elif slot["question"] in graded.sources:

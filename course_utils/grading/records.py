@@ -184,23 +184,32 @@ def grader_fingerprint(exercise, limits: sandbox.Limits, secret: str, solutions_
     (grader, checks and reference code), the solution notebooks, the limits, the secret,
     the isolation, the Python and library versions.
     """
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent   # course_utils
-    files = [(p.relative_to(package).as_posix(), p) for p in sorted(package.rglob("*.py"))]
-    files += [(f"solutions/{p.name}", p) for p in sorted(Path(solutions_dir).glob("*.ipynb"))]
-    for label, path in files:
-        h.update(label.encode())
+    h = hashlib.sha256(code_fingerprint().encode())
+    for path in sorted(Path(solutions_dir).glob("*.ipynb")):
+        h.update(f"solutions/{path.name}".encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
     h.update(repr((exercise.notebook, float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars,
                    float(limits.wall_s), limits.file_mb, limits.open_files, limits.disk_mb, limits.nproc)).encode())
+    h.update(repr(isolate).encode())
+    h.update(hashlib.sha256(secret.encode()).digest())
+    return h.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """The grading code of this installation: course_utils' Python files, the Python and library
+    versions, the audit-hook switch. A cluster's workers must have the same as the parent."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent   # course_utils
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
     versions = []
     for dist in VERSIONED:
         try:
             versions.append((dist, importlib.metadata.version(dist)))
         except importlib.metadata.PackageNotFoundError:
             versions.append((dist, None))
-    h.update(repr((platform.python_version(), versions, isolate, sandbox.audit_hook_enabled())).encode())
-    h.update(hashlib.sha256(secret.encode()).digest())
+    h.update(repr((platform.python_version(), versions, sandbox.audit_hook_enabled())).encode())
     return h.hexdigest()
 
 

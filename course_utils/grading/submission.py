@@ -5,8 +5,10 @@ cells (``cell.metadata.course.question``, :mod:`course_utils.checks.notebook_sch
 points and the list of questions come from the instructor's exercise module. Rules, each
 reported as a note in the feedback:
 
+- the file is read once, safely (:func:`load_submission`: no link followed, size capped), and
+  every later step, the cluster's workers included, uses those bytes (:class:`Submission`);
 - no file → every question MISSING; a link, not a regular file, too large, not JSON, or
-  not a valid notebook (nbformat schema) → the whole notebook is INVALID (:func:`load_submission`);
+  not a valid notebook (nbformat schema) → the whole notebook is INVALID (:func:`parse_submission`);
 - a graded cell found several times → the LAST one is graded;
 - a graded cell turned into markdown/raw, or deleted → that question is MISSING;
 - lines that are shell escapes (``!cmd``) or IPython magics (``%cmd``, ``%%cell``)
@@ -18,6 +20,7 @@ reported as a note in the feedback:
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import json
 import os
@@ -64,8 +67,7 @@ def submission_problem(path: Path) -> str | None:
     if not stat.S_ISREG(info.st_mode):
         return "the notebook is not a regular file"
     if info.st_size > MAX_NOTEBOOK_BYTES:
-        return (f"the file is {info.st_size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
-                "(clear the outputs and save again)")
+        return too_large(info.st_size)
     return None
 
 
@@ -94,15 +96,49 @@ class Unreadable:
     note: bool = True      # also said in the feedback's notes
 
 
-def load_submission(path: Path | None) -> dict | Unreadable:
-    """The submitted notebook as a validated dict, or why it cannot be graded (:class:`Unreadable`)."""
-    problem = submission_problem(path) if path is not None else None
+@dataclass(frozen=True)
+class Submission:
+    """One student's notebook as the parent read it: its bytes (``content``), or why there are none.
+
+    Both None: nothing was submitted (MISSING); ``problem``: the file cannot be graded (INVALID).
+
+    >>> Submission(b"{}").digest[:12], Submission().digest
+    ('44136fa355b3', 'unreadable-or-missing')
+    """
+
+    content: bytes | None = None
+    problem: str | None = None
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.content).hexdigest() if self.content is not None else "unreadable-or-missing"
+
+
+def load_submission(path: Path | None) -> Submission:
+    """Read a submitted notebook once, safely (no link followed, size capped); every later step uses these bytes.
+
+    >>> load_submission(None)
+    Submission(content=None, problem=None)
+    """
+    if path is None:
+        return Submission()
+    problem = submission_problem(path)
     if problem:
-        return Unreadable(INVALID, problem)
-    if path is None or not os.path.lexists(path):
+        return Submission(problem=problem)
+    try:
+        return Submission(read_submission(path))
+    except OSError as exc:
+        return Submission(problem=f"cannot read the file ({exc.strerror or exc})")
+
+
+def parse_submission(submission: Submission) -> dict | Unreadable:
+    """The submitted notebook as a validated dict, or why it cannot be graded (:class:`Unreadable`)."""
+    if submission.problem:
+        return Unreadable(INVALID, submission.problem)
+    if submission.content is None:
         return Unreadable(MISSING, "no notebook submitted", note=False)
     try:
-        return read_notebook(path)
+        return parse_notebook(submission.content)
     except InvalidNotebook as exc:
         return Unreadable(INVALID, str(exc))
     except Exception as exc:  # anything else the file's content provokes: this notebook only
@@ -148,9 +184,29 @@ def read_notebook(path: Path) -> dict:
     except OSError as exc:
         raise InvalidNotebook(f"cannot read the file ({exc.strerror})") from None
     if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidNotebook(f"the file is {size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
-                              "(clear the outputs and save again)")
-    raw = path.read_bytes()
+        raise InvalidNotebook(too_large(size))
+    return parse_notebook(path.read_bytes())
+
+
+def too_large(size: int) -> str:
+    """Why a notebook of ``size`` bytes is refused, in one line."""
+    return (f"the file is {size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
+            "(clear the outputs and save again)")
+
+
+def parse_notebook(raw: bytes) -> dict:
+    """Validate a notebook's bytes (size limit, JSON, nbformat v4 schema), as :func:`read_notebook` does
+    for a file: the grader reads the file once and ships these bytes to wherever it grades.
+
+    >>> parse_notebook(b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')["cells"]
+    []
+    >>> parse_notebook(b"{")
+    Traceback (most recent call last):
+    ...
+    course_utils.grading.submission.InvalidNotebook: the file is not a notebook (not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1))
+    """
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(too_large(len(raw)))
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
