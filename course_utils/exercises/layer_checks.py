@@ -100,8 +100,10 @@ def layers_from_plain(answer: dict) -> list[Layer]:
         cls = str(layer.get("class"))
         if cls == "InputLayer":
             continue
-        if cls == "Activation" and activation == "relu":
-            cls, activation = "ReLU", None      # the same layer as layers.ReLU(), which has no activation setting
+        if cls == "Activation" and activation in ("relu", "relu6"):
+            cls, activation = "ReLU", None if activation == "relu" else activation   # the same layer as layers.ReLU()
+        elif cls == "ReLU" and config.get("max_value") == 6:
+            activation = "relu6"                # layers.ReLU(6.0), MobileNet's ReLU6: a ReLU clipped at 6
         out.append(Layer(cls, tuple(None if n < 0 else n for n in shape), int(layer.get("params")),
                          activation if isinstance(activation, str) else None))
     return out
