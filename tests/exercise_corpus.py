@@ -12,6 +12,9 @@ from course_utils.exercises.synthetic import graded_sources
 from course_utils.grade import instructor_cells
 
 RIGHT, WRONG = True, False
+MOBILE_STAGE = ("def mobile_stage():\n    inputs = keras.Input((28, 28, 16))\n"
+                "    x = inverted_residual(inputs, 24, expansion=6, stride=2)\n"
+                "    return keras.Model(inputs, inverted_residual(x, 24, expansion=6, stride=1))")
 CORPUS = {
     "ex01.q1": [("y = np.array([x[n] - (x[n - 2] if n >= 2 else 0) if n < 8 else -x[n - 2] for n in range(10)])", RIGHT),
                 ("y = np.r_[x, 0, 0] - np.r_[0, 0, x]", RIGHT),
@@ -325,6 +328,98 @@ CORPUS = {
                  "        plus[idx] += eps\n        minus[idx] -= eps\n"
                  "        g = np.sum((conv_forward(x, plus, b, stride, padding) - conv_forward(x, minus, b, stride, padding)) * dout) / (2 * eps)\n"
                  "        errors.append(abs(dw[idx] - g))\n    return max(errors)", WRONG)],
+    "ex13.p1": [("prediction = 7", RIGHT), ("prediction = 6.5", RIGHT), ("prediction = 9", WRONG),
+                ("prediction = 1 / (1 / 32 + 1 / 9) / 2", WRONG), ("prediction = 'seven'", WRONG),
+                ("prediction = 0.14", WRONG)],
+    "ex13.q1": [("std_params = 3 * 3 * 64 * 128\nstd_macs = std_params * 784\nsep_params = 576 + 8192\n"
+                 "sep_macs = 784 * sep_params", RIGHT),
+                ("std_params, std_macs, sep_params, sep_macs = 73728.0, 57802752, 8768, 6874112.0", RIGHT),
+                ("std_params, std_macs, sep_params, sep_macs = 73728, 57802752, 8768, 26 * 26 * 8768", WRONG),  # 'valid' output
+                ("std_params, std_macs, sep_params, sep_macs = 73728, 57802752, 9 * 128 + 64 * 128, 6874112", WRONG),
+                ("std_params, std_macs, sep_params, sep_macs = 73728, 2 * 57802752, 8768, 6874112", WRONG),    # FLOPs, not MACs
+                ("from course_utils.shapes import conv_params\n"
+                 "std_params, std_macs, sep_params, sep_macs = conv_params(3, 64, 128, bias=False), 57802752, 8768, 6874112",
+                 WRONG)],
+    "ex13.q2": [("def separable_cost(k, c_in, c_out, h_out, w_out):\n    params = c_in * (k ** 2 + c_out)\n"
+                 "    return [params, params * h_out * w_out]", RIGHT),
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n    dw, pw = np.prod([k, k, c_in]), np.prod([c_in, c_out])\n"
+                 "    return np.array([dw + pw, (dw + pw) * h_out * w_out])", RIGHT),
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n    params = k * c_in + c_in * c_out\n"
+                 "    return params, h_out * w_out * params", WRONG),                        # k, not k²
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n"
+                 "    return k * k * c_in + c_in * c_out, k * k * c_in + h_out * w_out * c_in * c_out", WRONG),
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n    params = k * k * c_in + c_in * c_out\n"
+                 "    return params, (h_out + w_out) * params", WRONG),
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n    params = k * k * c_in + c_in * c_out\n"
+                 "    macs = h_out * w_out * params", WRONG)],                                # forgot return
+    "ex13.q3": [("weights_5x5 = 25 * 48 ** 2\nweights_two_3x3 = 18 * 48 ** 2\nweights_asymmetric = 6 * 48 ** 2\n"
+                 "rf_asymmetric = [3, 3]", RIGHT),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric = 57600.0, 41472.0, 13824.0\n"
+                 "rf_asymmetric = np.array((3, 3))", RIGHT),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric, rf_asymmetric = 57600, 41472, 2 * 3 * 48, (3, 3)", WRONG),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric, rf_asymmetric = 57600, 41472, 13824, (2, 2)", WRONG),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric = 57600, 2 * (9 * 48 * 48 + 48), 13824\n"
+                 "rf_asymmetric = (3, 3)", WRONG),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric, rf_asymmetric = 57600, 41472, 13824, 9", WRONG)],
+    "ex13.q4": [("def inverted_residual(x, filters, expansion, stride):\n    c_in = x.shape[-1]\n"
+                 "    y = layers.Conv2D(expansion * c_in, (1, 1), use_bias=False)(x)\n"
+                 "    y = layers.Activation('relu6')(layers.BatchNormalization()(y))\n"
+                 "    y = layers.DepthwiseConv2D((3, 3), strides=(stride, stride), padding='same', use_bias=False)(y)\n"
+                 "    y = layers.Activation('relu6')(layers.BatchNormalization()(y))\n"
+                 "    y = layers.BatchNormalization()(layers.Conv2D(filters, (1, 1), use_bias=False)(y))\n"
+                 "    if stride == 1 and c_in == filters:\n        return layers.Add()([y, x])\n    return y\n\n"
+                 + MOBILE_STAGE, RIGHT),
+                ("def inverted_residual(x, filters, expansion, stride):\n    y = x\n"
+                 "    for layer in [layers.Conv2D(expansion * x.shape[-1], 1, use_bias=False), layers.BatchNormalization(),\n"
+                 "                  layers.ReLU(max_value=6), layers.DepthwiseConv2D(3, stride, 'same', use_bias=False),\n"
+                 "                  layers.BatchNormalization(), layers.ReLU(max_value=6),\n"
+                 "                  layers.Conv2D(filters, 1, use_bias=False), layers.BatchNormalization()]:\n"
+                 "        y = layer(y)\n"
+                 "    return layers.Add()([x, y]) if (stride, x.shape[-1]) == (1, filters) else y\n\n" + MOBILE_STAGE, RIGHT),
+                ("def inverted_residual(x, filters, expansion, stride):\n"                       # ReLU6 before BN
+                 "    y = layers.Conv2D(expansion * x.shape[-1], 1, use_bias=False)(x)\n"
+                 "    y = layers.BatchNormalization()(layers.ReLU(6.0)(y))\n"
+                 "    y = layers.DepthwiseConv2D(3, strides=stride, padding='same', use_bias=False)(y)\n"
+                 "    y = layers.BatchNormalization()(layers.ReLU(6.0)(y))\n"
+                 "    y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))\n"
+                 "    return layers.Add()([x, y]) if stride == 1 and filters == x.shape[-1] else y\n\n" + MOBILE_STAGE, WRONG),
+                ("def inverted_residual(x, filters, expansion, stride):\n"                       # 5x5 depthwise
+                 "    y = layers.Conv2D(expansion * x.shape[-1], 1, use_bias=False)(x)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.DepthwiseConv2D(5, strides=stride, padding='same', use_bias=False)(y)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))\n"
+                 "    return layers.Add()([x, y]) if stride == 1 and filters == x.shape[-1] else y\n\n" + MOBILE_STAGE, WRONG),
+                ("def inverted_residual(x, filters, expansion, stride):\n"                       # no BN after the projection
+                 "    y = layers.Conv2D(expansion * x.shape[-1], 1, use_bias=False)(x)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.DepthwiseConv2D(3, strides=stride, padding='same', use_bias=False)(y)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.Conv2D(filters, 1, use_bias=False)(y)\n"
+                 "    return layers.Add()([x, y]) if stride == 1 and filters == x.shape[-1] else y\n\n" + MOBILE_STAGE, WRONG),
+                ("def inverted_residual(x, filters, expansion, stride):\n"                       # 3x3 expansion
+                 "    y = layers.Conv2D(expansion * x.shape[-1], 3, padding='same', use_bias=False)(x)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.DepthwiseConv2D(3, strides=stride, padding='same', use_bias=False)(y)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))\n"
+                 "    return layers.Add()([x, y]) if stride == 1 and filters == x.shape[-1] else y\n\n" + MOBILE_STAGE, WRONG)],
+    "ex13.q5": [("depth_mult = 2.074\nwidth_mult = 1.464\nimage_size = 392\nflops_factor = 13.6\nstage_filters = 160\n"
+                 "stage_layers = 7", RIGHT),
+                ("d, w, r = 1.2 ** 4, 1.1 ** 4, 1.15 ** 4\ndepth_mult, width_mult = d, w\nimage_size = float(int(224 * r + 0.5))\n"
+                 "flops_factor = (1.2 * 1.1 ** 2 * 1.15 ** 2) ** 4\nstage_filters = 8 * round(112 * w / 8)\n"
+                 "stage_layers = -(-3 * d // 1)", RIGHT),
+                ("depth_mult, width_mult, image_size = 2.0736, 1.4641, 392\n"
+                 "flops_factor = 2.0736 * 1.4641 * 1.15 ** 8\nstage_filters, stage_layers = 160, 7", WRONG),   # width not squared
+                ("depth_mult, width_mult, image_size, flops_factor = 2.0736, 1.4641, round(224 * 1.1 ** 4), 13.6\n"
+                 "stage_filters, stage_layers = 160, 7", WRONG),                                  # beta for the resolution
+                ("depth_mult, width_mult, image_size, flops_factor = 1.2 ** 3, 1.1 ** 3, 341, 7.08\n"
+                 "stage_filters, stage_layers = 144, 6", WRONG),                                  # phi = 3
+                ("depth_mult, width_mult, image_size, flops_factor = 2.0736, 1.4641, 392, 13.6\n"
+                 "stage_filters, stage_layers = 112, 3", WRONG),                                  # stage not scaled
+                ("from course_utils.efficient import compound_scaling\n"
+                 "depth_mult, width_mult, image_size, flops_factor = 2.0736, 1.4641, 392, compound_scaling(4)[3]\n"
+                 "stage_filters, stage_layers = 160, 7", WRONG)],
 }
 
 

@@ -45,6 +45,9 @@ from course_utils.sandbox_child import decode_plain, run_probe
 
 FOLDABLE = ("Conv1D", "Conv2D", "Dense", "DepthwiseConv2D", "SeparableConv2D")
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax"}
+# What to try when no known mistake explains the difference (every rejected answer says what to try).
+LAYER_TRY = "compare that layer with the question's description, in the order model.summary() lists them (q.hint() helps)"
+MODULE_TRY = "count the layers of each branch against the question's description (q.hint() helps)"
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,7 @@ class LayerSummaryQuestion(ModelQuestion):
         if not advice:
             advice = _activation_advice(got[index] if index < len(got) else None,
                                         layout[index] if index < len(layout) else None)
-        return self.result(FAIL, f"{message}: {advice}" if advice else message)
+        return self.result(FAIL, f"{message}: {advice or LAYER_TRY}")
 
     def _signature(self, layers: list[Layer]) -> dict:
         convs = [layer for layer in layers if layer.cls in FOLDABLE]
@@ -273,7 +276,7 @@ class LayerSummaryQuestion(ModelQuestion):
         for mistake, wrong_layouts in zip(self.mistakes, self.wrong_layouts()):
             if any(all(self._signature(wrong)[key] == have[key] for key in checked) for wrong in wrong_layouts):
                 return self.result(FAIL, f"{message}: {mistake.advice}")
-        return self.result(FAIL, message)
+        return self.result(FAIL, f"{message}: {MODULE_TRY}")
 
 
 def _agrees_through(got: list[Layer], wrong: list[Layer], index: int) -> bool:
