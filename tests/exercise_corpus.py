@@ -420,6 +420,65 @@ CORPUS = {
                 ("from course_utils.efficient import compound_scaling\n"
                  "depth_mult, width_mult, image_size, flops_factor = 2.0736, 1.4641, 392, compound_scaling(4)[3]\n"
                  "stage_filters, stage_layers = 160, 7", WRONG)],
+    "ex14.p1": [("prediction = 1 / 3", RIGHT), ("prediction = 0.35", RIGHT), ("prediction = 0.5", WRONG),
+                ("prediction = 0.25", WRONG), ("prediction = 50", WRONG)],
+    "ex14.q1": [("def box_iou(a, b):\n    ix = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None)\n"
+                 "    inter = ix.prod()\n    area = lambda r: np.prod(r[2:] - r[:2])\n"
+                 "    return float(inter / (area(a) + area(b) - inter))", RIGHT),
+                ("def box_iou(a, b):\n    ax1, ay1, ax2, ay2 = a\n    bx1, by1, bx2, by2 = b\n"
+                 "    w = min(ax2, bx2) - max(ax1, bx1)\n    h = min(ay2, by2) - max(ay1, by1)\n"
+                 "    if w <= 0 or h <= 0:\n        return 0.0\n"
+                 "    return w * h / ((ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - w * h)", RIGHT),
+                ("def box_iou(a, b):\n"                                                       # min/max swapped
+                 "    w = max(0, max(a[2], b[2]) - min(a[0], b[0]))\n    h = max(0, max(a[3], b[3]) - min(a[1], b[1]))\n"
+                 "    inter = w * h\n"
+                 "    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)", WRONG),
+                ("def box_iou(a, b):\n"                                                       # divides by a's area
+                 "    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))\n    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))\n"
+                 "    return w * h / ((a[2] - a[0]) * (a[3] - a[1]))", WRONG),
+                ("def box_iou(a, b):\n"                                                       # (x, y, w, h) read
+                 "    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))\n"
+                 "    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))\n"
+                 "    return w * h / (a[2] * a[3] + b[2] * b[3] - w * h)", WRONG),
+                ("def box_iou(a, b):\n    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))\n"
+                 "    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))\n    iou = w * h / ((a[2] - a[0]) * (a[3] - a[1]) + "
+                 "(b[2] - b[0]) * (b[3] - b[1]) - w * h)", WRONG)],                             # no return
+    "ex14.q2": [("def nms(boxes, scores, iou_threshold):\n    order = sorted(range(len(scores)), key=lambda k: -scores[k])\n"
+                 "    kept = []\n    for k in order:\n"
+                 "        if all(box_iou(boxes[j], boxes[k]) <= iou_threshold for j in kept):\n            kept.append(k)\n"
+                 "    return kept", RIGHT),
+                ("def nms(boxes, scores, iou_threshold):\n    alive = np.ones(len(scores), bool)\n    kept = []\n"
+                 "    for k in np.argsort(scores)[::-1]:\n        if not alive[k]:\n            continue\n"
+                 "        kept.append(k)\n        for j in range(len(scores)):\n"
+                 "            if j != k and box_iou(boxes[k], boxes[j]) > iou_threshold:\n                alive[j] = False\n"
+                 "    return np.array(kept)", RIGHT),
+                ("def nms(boxes, scores, iou_threshold):\n    order = list(np.argsort(scores))\n    kept = []\n"     # ascending
+                 "    while order:\n        best = order.pop(0)\n        kept.append(best)\n"
+                 "        order = [k for k in order if box_iou(boxes[best], boxes[k]) <= iou_threshold]\n    return kept", WRONG),
+                ("def nms(boxes, scores, iou_threshold):\n    order = list(np.argsort(-scores))\n    kept = []\n"    # keeps overlaps
+                 "    while order:\n        best = order.pop(0)\n        kept.append(best)\n"
+                 "        order = [k for k in order if box_iou(boxes[best], boxes[k]) > iou_threshold]\n    return kept", WRONG),
+                ("def nms(boxes, scores, iou_threshold):\n    order = list(np.argsort(-scores))\n    kept = []\n"    # returns boxes
+                 "    while order:\n        best = order.pop(0)\n        kept.append(best)\n"
+                 "        order = [k for k in order if box_iou(boxes[best], boxes[k]) <= iou_threshold]\n"
+                 "    return boxes[kept]", WRONG)],
+    "ex14.q3": [("precision_at_05, recall_at_05 = 4 / 7, 4 / 9\nap = (1 + 2 / 3 + 4 / 7 + 4 / 7 + 5 / 9) / 9", RIGHT),
+                ("precision_at_05, recall_at_05, ap = 0.5714, 0.4444, 0.3739", RIGHT),
+                ("precision_at_05, recall_at_05, ap = 4 / 6, 4 / 9, 0.3739", WRONG),         # score > 0.55 cut
+                ("precision_at_05, recall_at_05, ap = 4 / 7, 4 / 9, (1 + 2 / 3 + 4 / 7 + 4 / 7 + 5 / 9) / 5 / 2", WRONG),
+                ("precision_at_05, recall_at_05, ap = 4 / 7, 4 / 9, 1.0", WRONG),
+                ("precision_at_05, recall_at_05, ap = '4/7', 4 / 9, 0.3739", WRONG)],
+    "ex14.q4": [("def transpose_output_size(i, k, s, p, output_padding):\n"
+                 "    return s * (i - 1) + k - 2 * p + output_padding", RIGHT),
+                ("def transpose_output_size(i, k, s, p, output_padding):\n    size = (i - 1) * s\n"
+                 "    size += k + output_padding\n    return int(size - p - p)", RIGHT),
+                ("def transpose_output_size(i, k, s, p, output_padding):\n"
+                 "    return (i - 1) * s + 2 * p + k + output_padding", WRONG),                  # + 2P
+                ("def transpose_output_size(i, k, s, p, output_padding):\n"
+                 "    return (i - 1) * s - 2 * p + k - 1 + output_padding", WRONG),
+                ("def transpose_output_size(i, k, s, p, output_padding):\n    return i * s", WRONG),
+                ("def transpose_output_size(i, k, s, p, output_padding):\n"
+                 "    out = (i - 1) * s - 2 * p + k + output_padding", WRONG)],
 }
 
 
