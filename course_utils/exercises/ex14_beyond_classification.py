@@ -144,7 +144,7 @@ q1 = FunctionQuestion(
     "ex14.q1", points=3, name="box_iou", title="Write box_iou(a, b)",
     reference=box_iou, make_args=_box_pairs,
     examples=[("two boxes overlapping at a corner", (np.array([0.0, 0.0, 4.0, 4.0]), np.array([2.0, 1.0, 6.0, 5.0]))),
-              ("two boxes far apart", (np.array([0.0, 0.0, 2.0, 2.0]), np.array([5.0, 6.0, 9.0, 8.0])))],
+              ("two boxes side by side, apart", (np.array([0.0, 0.0, 2.0, 2.0]), np.array([5.0, 0.0, 9.0, 2.0])))],
     mistakes=[
         Mistake("the +1 pixel convention: boxes here are continuous, so a box's width is x2 − x1 (no + 1).",
                 _only_if_different(_plus_one_iou)),
