@@ -270,7 +270,7 @@ q4 = FunctionQuestion(
     title="Write transpose_output_size(i, k, s, p, output_padding)",
     reference=transpose_output_size, make_args=_transpose_cases,
     examples=[("a 2×2, stride-2 upsampling of a 16-wide map", (16, 2, 2, 0, 0)),
-              ("a 3×3, stride-2 layer with padding 1 and output_padding 1", (5, 3, 2, 1, 1))],
+              ("a 3×3, stride-2 layer with padding 1 and output_padding 1", (6, 3, 2, 1, 1))],
     mistakes=[
         Mistake("that is the convolution's formula (it shrinks): a transposed convolution runs it backwards, "
                 "O = (I − 1)·S − 2P + K + output_padding.", lambda i, k, s, p, op: (i + 2 * p - k) // s + 1),
