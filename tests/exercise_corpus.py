@@ -325,6 +325,90 @@ CORPUS = {
                  "        plus[idx] += eps\n        minus[idx] -= eps\n"
                  "        g = np.sum((conv_forward(x, plus, b, stride, padding) - conv_forward(x, minus, b, stride, padding)) * dout) / (2 * eps)\n"
                  "        errors.append(abs(dw[idx] - g))\n    return max(errors)", WRONG)],
+    "ex08.q1": [("he_conv = (2 / 576) ** 0.5\nglorot_conv = (2 / 1728) ** 0.5\nglorot_dense = (2 / 5096) ** 0.5", RIGHT),
+                ("he_conv, glorot_conv, glorot_dense = 0.0589, 0.0340, 0.0198", RIGHT),
+                ("import math\nfan_in, fan_out = 3 * 3 * 64, 3 * 3 * 128\nhe_conv = math.sqrt(2 / fan_in)\n"
+                 "glorot_conv = math.sqrt(2 / (fan_in + fan_out))\nglorot_dense = math.sqrt(1 / ((4096 + 1000) / 2))", RIGHT),
+                ("he_conv = np.sqrt(2 / (3 * 64))\nglorot_conv = np.sqrt(2 / 1728)\nglorot_dense = np.sqrt(2 / 5096)", WRONG),
+                ("he_conv = np.sqrt(2 / 576)\nglorot_conv = np.sqrt(1 / (576 + 1152))\nglorot_dense = np.sqrt(1 / 5096)", WRONG),
+                ("he_conv = np.sqrt(2 / 576)\nglorot_conv = np.sqrt(2 / 1728)\nglorot_dense = np.sqrt(2 / (4096 * 1000))", WRONG),
+                ("he_conv, glorot_conv, glorot_dense = 0.06, 0.03, 0.02", WRONG)],
+    "ex08.q2": [("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"   # Keras' form
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n    alpha = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)\n"
+                 "    return w - alpha * m / (np.sqrt(s) + eps), m, s", RIGHT),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    new_m = m + (1 - beta1) * (grad - m)\n"
+                 "    new_s = s + (1 - beta2) * (grad * grad - s)\n"
+                 "    step = lr * (new_m / (1 - beta1 ** t)) / (np.sqrt(new_s / (1 - beta2 ** t)) + eps)\n"
+                 "    return np.stack([w - step, new_m, new_s])", RIGHT),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps)", WRONG),   # w only
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * np.abs(grad)\n"
+                 "    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps), m, s", WRONG),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    return w - lr * (m / (1 - beta1 ** (t + 1))) / (np.sqrt(s / (1 - beta2 ** (t + 1))) + eps), m, s", WRONG),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps)", WRONG)],   # no return
+    "ex08.q3": [("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    flat = x.reshape(-1, x.shape[-1])\n"
+                 "    mean, var = (flat.mean(axis=0), flat.var(axis=0)) if training else (running_mean, running_var)\n"
+                 "    return (x - mean) / np.sqrt(var + eps) * gamma + beta", RIGHT),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n    if training:\n        mean = x.mean(axis=axes, keepdims=True)\n"
+                 "        std = np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + eps)\n"
+                 "    else:\n        mean, std = running_mean, np.sqrt(running_var + eps)\n"
+                 "    return gamma * ((x - mean) / std) + beta", RIGHT),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"   # eps ignored
+                 "    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (running_mean, running_var)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n    if not training:\n"
+                 "        return (x - running_mean) / np.sqrt(running_var + eps)\n"
+                 "    return gamma * (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (running_mean, running_var ** 2)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var + eps) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"   # forgot W
+                 "    axes = (0, 1) if x.ndim == 4 else (0,)\n"
+                 "    mean, var = (x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)) if training \\\n"
+                 "        else (running_mean, running_var)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var + eps) + beta", WRONG)],
+    "ex08.q4": [("def update_running_stats(running_mean, running_var, x, momentum):\n    flat = x.reshape(-1, x.shape[-1])\n"
+                 "    return [momentum * running_mean + (1 - momentum) * flat.mean(axis=0),\n"
+                 "            momentum * running_var + (1 - momentum) * flat.var(axis=0)]", RIGHT),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean = x.mean(axis=axes)\n    var = ((x - mean) ** 2).mean(axis=axes)\n"
+                 "    return np.array([running_mean + (1 - momentum) * (mean - running_mean),\n"
+                 "                     running_var + (1 - momentum) * (var - running_var)])", RIGHT),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return (momentum * running_mean + (1 - momentum) * x.mean(axis=axes),\n"
+                 "            momentum * running_var + (1 - momentum) * x.std(axis=axes))", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return momentum * running_mean + (1 - momentum) * x.mean(axis=axes)", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return momentum * running_mean + (1 - momentum) * x.mean(axis=axes), x.var(axis=axes)", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    running_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=axes)\n"
+                 "    running_var = momentum * running_var + (1 - momentum) * x.var(axis=axes)", WRONG)],
+    "ex08.q5": [("def dropout_forward(x, rate, u, training):\n    mask = (u >= rate).astype(float)\n"
+                 "    return x * mask / (1 - rate) if training else x", RIGHT),
+                ("def dropout_forward(x, rate, u, training):\n    out = np.array(x, dtype=float)\n    if training:\n"
+                 "        out[u < rate] = 0.0\n        out[u >= rate] /= 1 - rate\n    return out", RIGHT),
+                ("def dropout_forward(x, rate, u, training):\n    if not training:\n        return x * (1 - rate)\n"   # old-style
+                 "    return np.where(u >= rate, x, 0.0)", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    return (u >= rate) / (1 - rate) if training else x", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    if not training:\n        return x\n"
+                 "    return np.where(u >= rate, x / max(rate, 1e-12), 0.0)", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    if training:\n"
+                 "        x = np.where(u >= rate, x / (1 - rate), 0.0)", WRONG)],
+    "ex08.p1": [("prediction = 0.044", RIGHT), ("prediction = 2 ** -4.5", RIGHT),
+                ("prediction = 1.0", WRONG), ("prediction = 0.5 ** 9", WRONG),
+                ("prediction = 1 / np.sqrt(2)", WRONG), ("prediction = '0.044'", WRONG)],
 }
 
 
