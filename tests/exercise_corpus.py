@@ -409,6 +409,55 @@ CORPUS = {
     "ex08.p1": [("prediction = 0.044", RIGHT), ("prediction = 2 ** -4.5", RIGHT),
                 ("prediction = 1.0", WRONG), ("prediction = 0.5 ** 9", WRONG),
                 ("prediction = 1 / np.sqrt(2)", WRONG), ("prediction = '0.044'", WRONG)],
+    "ex12.q1": [("n_valid, n_same, n_causal, n_strided = 93, 51, 34, 33", RIGHT),
+                ("import math\nspan = 2 * (5 - 1) + 1\nn_valid = 101 - span + 1\nn_same = math.ceil(101 / 2)\n"
+                 "n_causal = math.ceil(101 / 3)\nn_strided = float((101 - 5) // 3 + 1)", RIGHT),
+                ("n_valid, n_same, n_causal, n_strided = 91, 51, 34, 33", WRONG),
+                ("n_valid, n_same, n_causal = 93, 51, 34\nn_strided = 101 // 3 - 5 + 1", WRONG),
+                ("n_valid, n_same, n_strided = 93, 51, 33\nn_causal = 101 - (5 - 1)", WRONG),
+                ("n_valid, n_causal, n_strided = 93, 34, 33\nn_same = 101 / 2", WRONG)],
+    "ex12.q2": [("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return 1 + int(np.sum(np.asarray(dilations) * (np.asarray(kernel_sizes) - 1)))", RIGHT),
+                ("def receptive_field(kernel_sizes, dilations):\n    r = 1\n    for i in range(len(kernel_sizes)):\n"
+                 "        span = dilations[i] * (kernel_sizes[i] - 1) + 1\n        r = r + span - 1\n    return r", RIGHT),
+                ("def receptive_field(kernel_sizes, dilations):\n    return 2 ** len(kernel_sizes)", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return int(dilations[-1] * (kernel_sizes[-1] - 1) + 1)", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return 1 + int((np.max(kernel_sizes) - 1) * np.sum(dilations))", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n    r = 1\n    for k, d in zip(kernel_sizes, dilations):\n"
+                 "        r += d * (k - 1)", WRONG)],
+    "ex12.q3": [("def causal_pad(x, kernel_size, dilation):\n    return np.pad(x, (dilation * (kernel_size - 1), 0))", RIGHT),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return [0.0] * (dilation * (kernel_size - 1)) + list(x)", RIGHT),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (dilation * (kernel_size - 1), 0), mode='edge')", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (max(dilation * (kernel_size - 1) - 1, 0), 0))", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (dilation * (kernel_size - 1), 0), constant_values=1)", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n    padded = np.pad(x, (dilation * (kernel_size - 1), 0))",
+                 WRONG)],
+    "ex12.q4": [("def causal_conv1d(x, w, dilation):\n    y = np.zeros(len(x))\n    for m in range(len(w)):\n"
+                 "        shift = dilation * (len(w) - 1 - m)\n        if shift < len(x):\n"
+                 "            y[shift:] += w[m] * x[:len(x) - shift]\n    return y", RIGHT),
+                ("def causal_conv1d(x, w, dilation):\n    y = []\n    for t in range(len(x)):\n        total = 0.0\n"
+                 "        for m in range(len(w)):\n            i = t - dilation * (len(w) - 1 - m)\n            if i >= 0:\n"
+                 "                total += w[m] * x[i]\n        y.append(total)\n    return y", RIGHT),
+                ("def causal_conv1d(x, w, dilation):\n    return np.convolve(x, w[::-1])[:len(x)]", WRONG),   # forbidden
+                ("from scipy.signal import lfilter\ndef causal_conv1d(x, w, dilation):\n    return lfilter(w[::-1], [1.0], x)", WRONG),
+                ("def causal_conv1d(x, w, dilation):\n    y = np.zeros(len(x))\n    for m in range(len(w)):\n"   # one step late
+                 "        shift = dilation * (len(w) - m)\n        if shift < len(x):\n"
+                 "            y[shift:] += w[m] * x[:len(x) - shift]\n    return y", WRONG),
+                ("def causal_conv1d(x, w, dilation):\n    xp = causal_pad(x, len(w), dilation)\n"
+                 "    y = np.array([np.dot(w, xp[t:t + dilation * (len(w) - 1) + 1:dilation]) for t in range(len(x))])", WRONG)],
+    "ex12.q5": [("params_ecg = 7 * 12 * 32 + 32\nparams_dilated = 3 * 64 * 64 + 64", RIGHT),
+                ("params_ecg, params_dilated = 2720.0, 12352", RIGHT),
+                ("params_ecg = (7 * 12 + 1) * 32 * 5000\nparams_dilated = (3 * 64 + 1) * 64", WRONG),
+                ("params_ecg = (7 * 12 + 1) * 32\nparams_dilated = (3 * 64 + 1) * 64 * 8", WRONG),
+                ("params_ecg = (7 + 12 + 1) * 32\nparams_dilated = (3 * 64 + 1) * 64", WRONG)],
+    "ex12.p1": [("prediction = 31", RIGHT), ("prediction = 1 + 2 * 15", RIGHT), ("prediction = 29.5", RIGHT),
+                ("prediction = 16", WRONG), ("prediction = 3 * 4", WRONG), ("prediction = 61", WRONG)],
 }
 
 
