@@ -80,6 +80,9 @@ def test_q3_batch_norm_forward():
                  "on the example map (training)", "running averages in training")
     assert_wrong(check(ex08.q3, lambda *a: bn_loops(*a, axes=(0,))), "batch axis only")
     assert_wrong(check(ex08.q3, lambda *a: bn_loops(*a, ddof=1)), "unbiased variance")
+    assert_wrong(check(ex08.q3, lambda *a: bn_loops(*a, axes=tuple(range(a[0].ndim)))), "one mean and variance for "
+                 "everything")
+    assert_wrong(check(ex08.q3, lambda *a: bn_loops(*a, axes=(1, 2) if a[0].ndim == 4 else (0,))), "instance norm")
     assert_wrong(check(ex08.q3, lambda x, g, b, *rest: bn_loops(x, b, g, *rest)), "gamma and beta swapped?")
     assert_not_attempted(check(ex08.q3, stub))
 

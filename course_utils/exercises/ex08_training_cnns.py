@@ -232,7 +232,7 @@ q3 = FunctionQuestion(
         Mistake("normalised each image on its own (axis=(1, 2), instance norm): batch norm pools the whole batch, "
                 "axis=(0, 1, 2).", _bn_axes_slip(lambda x: (1, 2) if x.ndim == 4 else None)),
         Mistake("one mean and variance for everything: keep one per channel, over every axis but the last.",
-                _bn_axes_slip(lambda x: None)),
+                _bn_axes_slip(lambda x: tuple(range(x.ndim)))),
         Mistake("that is the unbiased variance (ddof=1); batch norm divides by the number of values (np.var's "
                 "default, ddof=0), as Keras does.", _bn_detail_slip(ddof=1)),
         Mistake("eps belongs INSIDE the square root: (x − mean) / sqrt(var + eps).", _bn_detail_slip(eps_outside=True)),
