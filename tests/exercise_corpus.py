@@ -406,6 +406,12 @@ CORPUS = {
                  "    return np.where(u >= rate, x / max(rate, 1e-12), 0.0)", WRONG),
                 ("def dropout_forward(x, rate, u, training):\n    if training:\n"
                  "        x = np.where(u >= rate, x / (1 - rate), 0.0)", WRONG)],
+    "ex08.q6": [("step_factor, cosine_factor, exp_factor = 0.01, 0.75, 0.3585", RIGHT),
+                ("import math\nstep_factor = 1 / 100\ncosine_factor = (1 + math.cos(math.pi / 3)) / 2\n"
+                 "exp_factor = math.exp(20 * math.log(0.95))", RIGHT),
+                ("step_factor, exp_factor = 0.01, 0.95 ** 20\ncosine_factor = 0.5 * (1 + np.cos(30 / 90))", WRONG),
+                ("step_factor, cosine_factor = 0.01, 0.75\nexp_factor = 0.95 * 20", WRONG),
+                ("cosine_factor, exp_factor = 0.75, 0.95 ** 20\nstep_factor = 0.1 ** (65 / 30)", WRONG)],
     "ex08.p1": [("prediction = 0.044", RIGHT), ("prediction = 2 ** -4.5", RIGHT),
                 ("prediction = 1.0", WRONG), ("prediction = 0.5 ** 9", WRONG),
                 ("prediction = 1 / np.sqrt(2)", WRONG), ("prediction = '0.044'", WRONG)],

@@ -128,6 +128,18 @@ def test_q5_dropout():
     assert_not_attempted(check(ex08.q5, stub))
 
 
+# --- question 6: schedules -------------------------------------------------------------------
+
+def test_q6_schedule_factors():
+    assert check(ex08.q6, 0.01, 0.75, 0.95**20).status == PASS
+    assert check(ex08.q6, 0.01, 0.75, 0.358).status == PASS                  # within 1 %
+    assert_wrong(check(ex08.q6, 0.001, 0.75, 0.95**20), "step_factor is 0.001, too small", "not yet past")
+    assert_wrong(check(ex08.q6, 0.01, 1.5, 0.95**20), "forgot the ½")
+    assert_wrong(check(ex08.q6, 0.01, 2 / 3, 0.95**20), "straight line")
+    assert_wrong(check(ex08.q6, 0.01, 0.75, 0.95**19), "off by one")
+    assert_not_attempted(check(ex08.q6, None, None, None))
+
+
 # --- practice: predict, then check ------------------------------------------------------------
 
 def test_prediction_is_the_measured_glorot_ratio_near_the_theory():
@@ -140,9 +152,9 @@ def test_prediction_is_the_measured_glorot_ratio_near_the_theory():
     assert "Why:" in result.message and ex08.p1.points == 0
 
 
-def test_the_exercise_has_five_graded_questions_with_hints_and_a_prediction():
+def test_the_exercise_has_six_graded_questions_with_hints_and_a_prediction():
     graded = [q for q in ex08.EXERCISE.questions if q.points > 0]
-    assert len(graded) == 5 and ex08.EXERCISE.max_points == 14
+    assert len(graded) == 6 and ex08.EXERCISE.max_points == 16
     assert {type(q).__name__ for q in ex08.EXERCISE.questions} == {"ValueQuestion", "FunctionQuestion",
                                                                    "PredictionQuestion"}
     assert all(q.hints for q in ex08.EXERCISE.questions)
@@ -175,6 +187,7 @@ WRONG = {
     "ex08.q3": (BATCH_STATS_ALWAYS, 4 * 5 / 8, "batch statistics at inference"),   # the 5 training tests pass
     "ex08.q4": (PYTORCH_MOMENTUM, 2 / 6, "momentum reversed"),                     # momentum 0.5 passes
     "ex08.q5": (UNSCALED_DROPOUT, 3 * 3 / 7, "scaled by 1 / (1 − rate)"),          # inference and rate 0 pass
+    "ex08.q6": ("step_factor, cosine_factor, exp_factor = 0.01, 1.5, 0.95 ** 20", 4 / 3, "forgot the ½"),
     "ex08.p1": ("prediction = 1.0", 0.0, "too large"),
 }
 

@@ -4,7 +4,8 @@ References come from the course's tested code: :func:`course_utils.shapes.conv_f
 :func:`course_utils.mlp.init_std` (He and Glorot), :func:`course_utils.optim.adam` (the
 textbook Adam step, matched against Keras in notebook 08), :mod:`course_utils.normalization`
 (batch norm as Keras' ``BatchNormalization`` computes it) and
-:func:`course_utils.regularization.inverted_dropout` (Keras' ``Dropout``).
+:func:`course_utils.regularization.inverted_dropout` (Keras' ``Dropout``) and
+:mod:`course_utils.schedules` (Keras' learning-rate schedules).
 
 >>> q1.check(0.0589, 0.034, 0.0198)
 ✅ Correct! he_conv = 0.0589, glorot_conv = 0.034, glorot_dense = 0.0198.
@@ -24,6 +25,7 @@ from course_utils.exercises.framework import Exercise, FunctionQuestion, Mistake
 from course_utils.normalization import batch_norm_forward, batch_statistics, update_running_stats
 from course_utils.optim import adam
 from course_utils.regularization import inverted_dropout
+from course_utils.schedules import cosine_decay, exponential_decay, step_decay
 from course_utils.shapes import conv_fans
 
 # Question 1's layers: a VGG-style 3x3 convolution 64 -> 128 channels, and AlexNet's last dense layer.
@@ -364,6 +366,40 @@ q5 = FunctionQuestion(
 )
 
 
+# --------------------------------------------------------------------------- question 6: schedules
+
+STEP_BOUNDARIES, STEP_EPOCH, COSINE_TOTAL, COSINE_EPOCH, EXP_RATE, EXP_EPOCH = (30, 60, 80), 65, 90, 30, 0.95, 20
+
+
+def _schedule_factors():
+    return (step_decay(1.0, STEP_BOUNDARIES, 0.1, STEP_EPOCH), cosine_decay(1.0, COSINE_TOTAL, COSINE_EPOCH),
+            exponential_decay(1.0, EXP_RATE, EXP_EPOCH))
+
+
+q6 = ValueQuestion(
+    "ex08.q6", points=2, names=["step_factor", "cosine_factor", "exp_factor"], rtol=0.01,
+    title="Learning-rate schedules at a given epoch",
+    expected=_schedule_factors,
+    mistakes={
+        "step_factor": [Mistake("count the boundaries passed: epoch 65 is after 30 AND 60, so the rate was divided by "
+                                "10 twice.", 0.1),
+                        Mistake("epoch 65 is not yet past the boundary at 80: two divisions by 10, not three.", 1e-3)],
+        "cosine_factor": [Mistake("forgot the ½: cosine decay is (1 + cos(π·t/T)) / 2, which starts at 1.",
+                                  lambda: 2 * cosine_decay(1.0, COSINE_TOTAL, COSINE_EPOCH)),
+                          Mistake("that is a straight line, 1 − t/T; cosine decay follows (1 + cos(π·t/T)) / 2.",
+                                  1 - COSINE_EPOCH / COSINE_TOTAL),
+                          Mistake("cos(π·t/T) alone goes from 1 to −1: add 1 and halve it, (1 + cos(π·t/T)) / 2.",
+                                  lambda: float(np.cos(np.pi * COSINE_EPOCH / COSINE_TOTAL)))],
+        "exp_factor": [Mistake("that is a linear decay, 1 − 0.05·t; exponential decay multiplies by 0.95 every epoch: "
+                               "0.95**t.", max(0.0, 1 - (1 - EXP_RATE) * EXP_EPOCH)),
+                       Mistake("off by one: after t epochs the rate has been multiplied t times, 0.95**t.",
+                               lambda: exponential_decay(1.0, EXP_RATE, EXP_EPOCH - 1))],
+    },
+    hint=["Step: multiply by 0.1 once per boundary the epoch is past. Exponential: 0.95**epoch.",
+          "Cosine over T epochs: (1 + cos(π · epoch / T)) / 2, with the angle in radians (np.cos)."],
+)
+
+
 # --------------------------------------------------------------------------- practice: predict, then check
 
 PREDICT_WIDTH, PREDICT_DEPTH, PREDICT_SEED = 1024, 10, 0
@@ -388,4 +424,4 @@ p1 = PredictionQuestion(
 )
 
 EXERCISE = Exercise("08_training_cnns", "Training CNNs: initialisation, Adam, batch norm and dropout",
-                    [q1, q2, q3, q4, q5, p1])
+                    [q1, q2, q3, q4, q5, q6, p1])
