@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.shapes import _check_positive_int
+
 
 def fully_convolutional(model, input_size: int | None = None, name: str | None = None):
     """A copy of a sequential Keras classifier whose Flatten + Dense layers are convolutions with the same weights.
@@ -106,8 +108,7 @@ def confusion_counts(true_labels, predicted_labels, n_classes: int) -> np.ndarra
     if true_labels.shape != predicted_labels.shape:
         raise ValueError(f"true and predicted labels must have one shape, got {true_labels.shape} and "
                          f"{predicted_labels.shape}")
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+    n_classes = _check_positive_int("n_classes", n_classes)
     for what, labels in (("true", true_labels), ("predicted", predicted_labels)):
         if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n_classes):
             raise ValueError(f"{what} labels must be integers in 0..{n_classes - 1}, got {labels.dtype} "

@@ -17,15 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.detection import as_boxes, box_area, non_max_suppression
+from course_utils.shapes import _check_positive_int
 
 TARGET_FIELDS = ("objectness", "tx", "ty", "tw", "th", "class")
 """The six numbers per cell of :func:`encode_grid`'s target map."""
 
 
 def _cell_size(grid: int, size: int) -> int:
-    for name, value in (("grid", grid), ("size", size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    grid, size = _check_positive_int("grid", grid), _check_positive_int("size", size)
     if size % grid:
         raise ValueError(f"size ({size}) must be a multiple of grid ({grid}) so that cells are whole pixels")
     return size // grid
