@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.shapes import _check_positive_int
+
 DEFAULT_INK_THRESHOLD = 0.5
 """Pixels at least this bright (on a 0..1 scale) are the object's mask and set its box."""
 
@@ -141,8 +143,7 @@ def compose_canvases(images, labels, n_canvases: int, *, size: int = 64, objects
     images = _as_images(images)
     labels = _as_labels(labels, len(images))
     size = _as_size(size, images.shape[1:])
-    if isinstance(n_canvases, bool) or not isinstance(n_canvases, (int, np.integer)) or n_canvases < 1:
-        raise ValueError(f"n_canvases must be a positive integer, got {n_canvases!r}")
+    n_canvases = _check_positive_int("n_canvases", n_canvases)
     low, high = _as_range(objects)
     h, w = images.shape[1:]
     ink = _ink_boxes(images, ink_threshold)
@@ -177,10 +178,7 @@ def compose_canvases(images, labels, n_canvases: int, *, size: int = 64, objects
 
 
 def _as_size(size, patch_shape) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < max(patch_shape):
-        raise ValueError(f"size must be an integer of at least {max(patch_shape)} (the patches are "
-                         f"{patch_shape[0]}x{patch_shape[1]}), got {size!r}")
-    return int(size)
+    return _check_positive_int("size (at least the patches' side)", size, minimum=max(patch_shape))
 
 
 def _as_range(objects) -> tuple[int, int]:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.shapes import _check_positive_int
+
 DEFAULT_IOU_THRESHOLD = 0.5
 """PASCAL VOC's threshold for a detection to count as a hit (COCO averages over 0.50, 0.55, ..., 0.95)."""
 
@@ -171,8 +173,7 @@ def precision_recall(scores, is_true_positive, n_ground_truth: int) -> tuple[np.
     if hits.ndim != 1 or (hits.size and hits.dtype != bool):
         raise ValueError(f"is_true_positive must be a 1-D boolean array, got {hits.dtype} of shape {hits.shape}")
     scores = _as_scores(scores, len(hits))
-    if isinstance(n_ground_truth, bool) or not isinstance(n_ground_truth, (int, np.integer)) or n_ground_truth < 1:
-        raise ValueError(f"n_ground_truth must be a positive integer (recall divides by it), got {n_ground_truth!r}")
+    n_ground_truth = _check_positive_int("n_ground_truth", n_ground_truth)
     if hits.sum() > n_ground_truth:
         raise ValueError(f"{int(hits.sum())} true positives but only {n_ground_truth} ground-truth objects")
     found = np.cumsum(hits[score_order(scores)].astype(np.int64))
@@ -222,8 +223,7 @@ def mean_average_precision(predictions, ground_truths, n_classes: int,
     >>> mean_ap, per_class.tolist()
     (0.5, [1.0, 0.0, nan])
     """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+    n_classes = _check_positive_int("n_classes", n_classes)
     predictions, ground_truths = list(predictions), list(ground_truths)
     if len(predictions) != len(ground_truths):
         raise ValueError(f"predictions and ground_truths must have one entry per image, got {len(predictions)} "

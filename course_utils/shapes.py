@@ -165,6 +165,24 @@ def conv_params(kernel_size, in_channels: int, filters: int, bias: bool = True, 
     return (kh * kw * (in_channels // groups) + int(bias)) * filters
 
 
+def conv_fans(kernel_size, in_channels: int, filters: int) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a convolution, as Keras' initialisers count them.
+
+    Each output value sums ``kh * kw * C_in`` products (the fan-in); each input value feeds
+    ``kh * kw * C_out`` of them (the fan-out). A dense layer is a 1 x 1 convolution.
+    He initialisation draws weights with std ``sqrt(2 / fan_in)``, Glorot with
+    ``sqrt(2 / (fan_in + fan_out))`` (:func:`course_utils.mlp.init_std`).
+
+    >>> conv_fans(3, 64, 128)
+    (576, 1152)
+    >>> conv_fans(1, 4096, 1000)              # a dense layer 4096 -> 1000
+    (4096, 1000)
+    """
+    kh, kw = _pair(kernel_size)
+    in_channels, filters = _check_positive_int("in_channels", in_channels), _check_positive_int("filters", filters)
+    return kh * kw * in_channels, kh * kw * filters
+
+
 def dense_params(in_features: int, units: int, bias: bool = True) -> int:
     """Trainable parameters of a fully connected layer.
 

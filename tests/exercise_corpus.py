@@ -479,6 +479,145 @@ CORPUS = {
                 ("def transpose_output_size(i, k, s, p, output_padding):\n    return i * s", WRONG),
                 ("def transpose_output_size(i, k, s, p, output_padding):\n"
                  "    out = (i - 1) * s - 2 * p + k + output_padding", WRONG)],
+    "ex08.q1": [("he_conv = (2 / 576) ** 0.5\nglorot_conv = (2 / 1728) ** 0.5\nglorot_dense = (2 / 5096) ** 0.5", RIGHT),
+                ("he_conv, glorot_conv, glorot_dense = 0.0589, 0.0340, 0.0198", RIGHT),
+                ("import math\nfan_in, fan_out = 3 * 3 * 64, 3 * 3 * 128\nhe_conv = math.sqrt(2 / fan_in)\n"
+                 "glorot_conv = math.sqrt(2 / (fan_in + fan_out))\nglorot_dense = math.sqrt(1 / ((4096 + 1000) / 2))", RIGHT),
+                ("he_conv = np.sqrt(2 / (3 * 64))\nglorot_conv = np.sqrt(2 / 1728)\nglorot_dense = np.sqrt(2 / 5096)", WRONG),
+                ("he_conv = np.sqrt(2 / 576)\nglorot_conv = np.sqrt(1 / (576 + 1152))\nglorot_dense = np.sqrt(1 / 5096)", WRONG),
+                ("he_conv = np.sqrt(2 / 576)\nglorot_conv = np.sqrt(2 / 1728)\nglorot_dense = np.sqrt(2 / (4096 * 1000))", WRONG),
+                ("he_conv, glorot_conv, glorot_dense = 0.06, 0.03, 0.02", WRONG)],
+    "ex08.q2": [("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"   # Keras' form
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n    alpha = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)\n"
+                 "    return w - alpha * m / (np.sqrt(s) + eps), m, s", RIGHT),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    new_m = m + (1 - beta1) * (grad - m)\n"
+                 "    new_s = s + (1 - beta2) * (grad * grad - s)\n"
+                 "    step = lr * (new_m / (1 - beta1 ** t)) / (np.sqrt(new_s / (1 - beta2 ** t)) + eps)\n"
+                 "    return np.stack([w - step, new_m, new_s])", RIGHT),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps)", WRONG),   # w only
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * np.abs(grad)\n"
+                 "    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps), m, s", WRONG),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    return w - lr * (m / (1 - beta1 ** (t + 1))) / (np.sqrt(s / (1 - beta2 ** (t + 1))) + eps), m, s", WRONG),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps)", WRONG)],   # no return
+    "ex08.q3": [("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    flat = x.reshape(-1, x.shape[-1])\n"
+                 "    mean, var = (flat.mean(axis=0), flat.var(axis=0)) if training else (running_mean, running_var)\n"
+                 "    return (x - mean) / np.sqrt(var + eps) * gamma + beta", RIGHT),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n    if training:\n        mean = x.mean(axis=axes, keepdims=True)\n"
+                 "        std = np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + eps)\n"
+                 "    else:\n        mean, std = running_mean, np.sqrt(running_var + eps)\n"
+                 "    return gamma * ((x - mean) / std) + beta", RIGHT),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"   # eps ignored
+                 "    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (running_mean, running_var)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n    if not training:\n"
+                 "        return (x - running_mean) / np.sqrt(running_var + eps)\n"
+                 "    return gamma * (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (running_mean, running_var ** 2)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var + eps) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"   # forgot W
+                 "    axes = (0, 1) if x.ndim == 4 else (0,)\n"
+                 "    mean, var = (x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)) if training \\\n"
+                 "        else (running_mean, running_var)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var + eps) + beta", WRONG)],
+    "ex08.q4": [("def update_running_stats(running_mean, running_var, x, momentum):\n    flat = x.reshape(-1, x.shape[-1])\n"
+                 "    return [momentum * running_mean + (1 - momentum) * flat.mean(axis=0),\n"
+                 "            momentum * running_var + (1 - momentum) * flat.var(axis=0)]", RIGHT),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean = x.mean(axis=axes)\n    var = ((x - mean) ** 2).mean(axis=axes)\n"
+                 "    return np.array([running_mean + (1 - momentum) * (mean - running_mean),\n"
+                 "                     running_var + (1 - momentum) * (var - running_var)])", RIGHT),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return (momentum * running_mean + (1 - momentum) * x.mean(axis=axes),\n"
+                 "            momentum * running_var + (1 - momentum) * x.std(axis=axes))", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return momentum * running_mean + (1 - momentum) * x.mean(axis=axes)", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return momentum * running_mean + (1 - momentum) * x.mean(axis=axes), x.var(axis=axes)", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    running_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=axes)\n"
+                 "    running_var = momentum * running_var + (1 - momentum) * x.var(axis=axes)", WRONG)],
+    "ex08.q5": [("def dropout_forward(x, rate, u, training):\n    mask = (u >= rate).astype(float)\n"
+                 "    return x * mask / (1 - rate) if training else x", RIGHT),
+                ("def dropout_forward(x, rate, u, training):\n    out = np.array(x, dtype=float)\n    if training:\n"
+                 "        out[u < rate] = 0.0\n        out[u >= rate] /= 1 - rate\n    return out", RIGHT),
+                ("def dropout_forward(x, rate, u, training):\n    if not training:\n        return x * (1 - rate)\n"   # old-style
+                 "    return np.where(u >= rate, x, 0.0)", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    return (u >= rate) / (1 - rate) if training else x", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    if not training:\n        return x\n"
+                 "    return np.where(u >= rate, x / max(rate, 1e-12), 0.0)", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    if training:\n"
+                 "        x = np.where(u >= rate, x / (1 - rate), 0.0)", WRONG)],
+    "ex08.q6": [("step_factor, cosine_factor, exp_factor = 0.01, 0.75, 0.3585", RIGHT),
+                ("import math\nstep_factor = 1 / 100\ncosine_factor = (1 + math.cos(math.pi / 3)) / 2\n"
+                 "exp_factor = math.exp(20 * math.log(0.95))", RIGHT),
+                ("step_factor, exp_factor = 0.01, 0.95 ** 20\ncosine_factor = 0.5 * (1 + np.cos(30 / 90))", WRONG),
+                ("step_factor, cosine_factor = 0.01, 0.75\nexp_factor = 0.95 * 20", WRONG),
+                ("cosine_factor, exp_factor = 0.75, 0.95 ** 20\nstep_factor = 0.1 ** (65 / 30)", WRONG)],
+    "ex08.p1": [("prediction = 0.044", RIGHT), ("prediction = 2 ** -4.5", RIGHT),
+                ("prediction = 1.0", WRONG), ("prediction = 0.5 ** 9", WRONG),
+                ("prediction = 1 / np.sqrt(2)", WRONG), ("prediction = '0.044'", WRONG)],
+    "ex12.q1": [("n_valid, n_same, n_causal, n_strided = 93, 51, 34, 33", RIGHT),
+                ("import math\nspan = 2 * (5 - 1) + 1\nn_valid = 101 - span + 1\nn_same = math.ceil(101 / 2)\n"
+                 "n_causal = math.ceil(101 / 3)\nn_strided = float((101 - 5) // 3 + 1)", RIGHT),
+                ("n_valid, n_same, n_causal, n_strided = 91, 51, 34, 33", WRONG),
+                ("n_valid, n_same, n_causal = 93, 51, 34\nn_strided = 101 // 3 - 5 + 1", WRONG),
+                ("n_valid, n_same, n_strided = 93, 51, 33\nn_causal = 101 - (5 - 1)", WRONG),
+                ("n_valid, n_causal, n_strided = 93, 34, 33\nn_same = 101 / 2", WRONG)],
+    "ex12.q2": [("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return 1 + int(np.sum(np.asarray(dilations) * (np.asarray(kernel_sizes) - 1)))", RIGHT),
+                ("def receptive_field(kernel_sizes, dilations):\n    r = 1\n    for i in range(len(kernel_sizes)):\n"
+                 "        span = dilations[i] * (kernel_sizes[i] - 1) + 1\n        r = r + span - 1\n    return r", RIGHT),
+                ("def receptive_field(kernel_sizes, dilations):\n    return 2 ** len(kernel_sizes)", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return int(dilations[-1] * (kernel_sizes[-1] - 1) + 1)", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return 1 + int((np.max(kernel_sizes) - 1) * np.sum(dilations))", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n    r = 1\n    for k, d in zip(kernel_sizes, dilations):\n"
+                 "        r += d * (k - 1)", WRONG)],
+    "ex12.q3": [("def causal_pad(x, kernel_size, dilation):\n    return np.pad(x, (dilation * (kernel_size - 1), 0))", RIGHT),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return [0.0] * (dilation * (kernel_size - 1)) + list(x)", RIGHT),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (dilation * (kernel_size - 1), 0), mode='edge')", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (max(dilation * (kernel_size - 1) - 1, 0), 0))", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (dilation * (kernel_size - 1), 0), constant_values=1)", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n    padded = np.pad(x, (dilation * (kernel_size - 1), 0))",
+                 WRONG)],
+    "ex12.q4": [("def causal_conv1d(x, w, dilation):\n    y = np.zeros(len(x))\n    for m in range(len(w)):\n"
+                 "        shift = dilation * (len(w) - 1 - m)\n        if shift < len(x):\n"
+                 "            y[shift:] += w[m] * x[:len(x) - shift]\n    return y", RIGHT),
+                ("def causal_conv1d(x, w, dilation):\n    y = []\n    for t in range(len(x)):\n        total = 0.0\n"
+                 "        for m in range(len(w)):\n            i = t - dilation * (len(w) - 1 - m)\n            if i >= 0:\n"
+                 "                total += w[m] * x[i]\n        y.append(total)\n    return y", RIGHT),
+                ("def causal_conv1d(x, w, dilation):\n    return np.convolve(x, w[::-1])[:len(x)]", WRONG),   # forbidden
+                ("from scipy.signal import lfilter\ndef causal_conv1d(x, w, dilation):\n    return lfilter(w[::-1], [1.0], x)", WRONG),
+                ("def causal_conv1d(x, w, dilation):\n    y = np.zeros(len(x))\n    for m in range(len(w)):\n"   # one step late
+                 "        shift = dilation * (len(w) - m)\n        if shift < len(x):\n"
+                 "            y[shift:] += w[m] * x[:len(x) - shift]\n    return y", WRONG),
+                ("def causal_conv1d(x, w, dilation):\n    xp = causal_pad(x, len(w), dilation)\n"
+                 "    y = np.array([np.dot(w, xp[t:t + dilation * (len(w) - 1) + 1:dilation]) for t in range(len(x))])", WRONG)],
+    "ex12.q5": [("params_ecg = 7 * 12 * 32 + 32\nparams_dilated = 3 * 64 * 64 + 64", RIGHT),
+                ("params_ecg, params_dilated = 2720.0, 12352", RIGHT),
+                ("params_ecg = (7 * 12 + 1) * 32 * 5000\nparams_dilated = (3 * 64 + 1) * 64", WRONG),
+                ("params_ecg = (7 * 12 + 1) * 32\nparams_dilated = (3 * 64 + 1) * 64 * 8", WRONG),
+                ("params_ecg = (7 + 12 + 1) * 32\nparams_dilated = (3 * 64 + 1) * 64", WRONG)],
+    "ex12.p1": [("prediction = 31", RIGHT), ("prediction = 1 + 2 * 15", RIGHT), ("prediction = 29.5", RIGHT),
+                ("prediction = 16", WRONG), ("prediction = 3 * 4", WRONG), ("prediction = 61", WRONG)],
 }
 
 

@@ -57,8 +57,8 @@ def test_label_maps_and_ground_truth(digits):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda d: canvases.compose_canvases(d[0], d[1], 0), "n_canvases must be a positive integer, got 0"),
-    (lambda d: canvases.compose_canvases(d[0], d[1], 2, size=20), "size must be an integer of at least 28"),
+    (lambda d: canvases.compose_canvases(d[0], d[1], 0), "n_canvases must be >= 1, got 0"),
+    (lambda d: canvases.compose_canvases(d[0], d[1], 2, size=20), r"size \(at least the patches' side\) must be >= 28, got 20"),
     (lambda d: canvases.compose_canvases(d[0], d[1][:5], 2), r"labels must be 300 integers, one per image"),
     (lambda d: canvases.compose_canvases(d[0], d[1], 2, objects=(3, 1)), "1 <= fewest <= most"),
     (lambda d: canvases.compose_canvases(d[0][0], d[1], 2), r"a stack \(N, height, width\)"),

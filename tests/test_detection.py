@@ -107,7 +107,7 @@ def test_perfect_and_useless_detectors():
 
 
 def test_precision_recall_bad_input():
-    with pytest.raises(ValueError, match="n_ground_truth must be a positive integer"):
+    with pytest.raises(ValueError, match="n_ground_truth must be >= 1, got 0"):
         det.precision_recall([0.5], np.array([True]), 0)
     with pytest.raises(ValueError, match="2 true positives but only 1 ground-truth objects"):
         det.precision_recall([0.5, 0.4], np.array([True, True]), 1)

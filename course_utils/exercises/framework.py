@@ -244,8 +244,10 @@ def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False
         wrong = int((~close).sum())
         if wrong > 1:
             message += f" ({wrong} of {close.size} values differ)"
-    if unrounded:
-        return False, f"{message}: round down (floor) with //", True
+    if unrounded:   # a known mistake's advice first: not every formula rounds down ('same' padding rounds up)
+        known = [m.advice for m, w in zip(mistakes, mistake_values)
+                 if m.match == "values" and w is not None and m.matches(values, w, rtol, atol)]
+        return False, f"{message}: {' Or: '.join(known) if known else 'round down (floor) with //'}", True
     return False, _with_mistake(message, values, mistakes, mistake_values, rtol, atol, "values"), True
 
 
@@ -574,7 +576,7 @@ class PredictionQuestion(ValueQuestion):
             return self.result(FAIL, f"You predicted {said!r}; the experiment gives {expected!r}.{why}")
         ok, message, _ = compare(name, answer, expected, rtol=self.rtol, atol=self.atol, show=SHOW_ANSWER)
         if ok:
-            return self.result(PASS, f"Your prediction {_fmt(np.asarray(answer).reshape(()))} is within {self.rtol:.0%} of the measured "
+            return self.result(PASS, f"Your prediction {_fmt(np.asarray(answer).reshape(()).item())} is within {self.rtol:.0%} of the measured "
                                      f"{_fmt(expected)}.{why}", 1.0)
         number = isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool)
         if not number or not math.isfinite(float(answer)):
