@@ -47,6 +47,9 @@ from .questions import ModelQuestion, Result, _fmt
 
 FOLDABLE = ("Conv1D", "Conv2D", "Dense", "DepthwiseConv2D", "SeparableConv2D")
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax"}
+# What to try when no known mistake explains the difference (every rejected answer says what to try).
+LAYER_TRY = "compare that layer with the question's description, in the order model.summary() lists them (q.hint() helps)"
+MODULE_TRY = "count the layers of each branch against the question's description (q.hint() helps)"
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,10 @@ def layers_from_plain(answer: dict) -> list[Layer]:
         cls = str(layer.get("class"))
         if cls == "InputLayer":
             continue
-        if cls == "Activation" and activation == "relu":
-            cls, activation = "ReLU", None      # the same layer as layers.ReLU(), which has no activation setting
+        if cls == "Activation" and activation in ("relu", "relu6"):
+            cls, activation = "ReLU", None if activation == "relu" else activation   # the same layer as layers.ReLU()
+        elif cls == "ReLU" and config.get("max_value") == 6:
+            activation = "relu6"                # layers.ReLU(6.0), MobileNet's ReLU6: a ReLU clipped at 6
         out.append(Layer(cls, tuple(None if n < 0 else n for n in shape), int(layer.get("params")),
                          activation if isinstance(activation, str) else None))
     return out
@@ -234,7 +239,7 @@ class LayerSummaryQuestion(ModelQuestion):
         if not advice:
             advice = _activation_advice(got[index] if index < len(got) else None,
                                         layout[index] if index < len(layout) else None)
-        return self.result(FAIL, f"{message}: {advice}" if advice else message)
+        return self.result(FAIL, f"{message}: {advice or LAYER_TRY}")
 
     def _signature(self, layers: list[Layer]) -> dict:
         convs = [layer for layer in layers if layer.cls in FOLDABLE]
@@ -273,7 +278,7 @@ class LayerSummaryQuestion(ModelQuestion):
         for mistake, wrong_layouts in zip(self.mistakes, self.wrong_layouts()):
             if any(all(self._signature(wrong)[key] == have[key] for key in checked) for wrong in wrong_layouts):
                 return self.result(FAIL, f"{message}: {mistake.advice}")
-        return self.result(FAIL, message)
+        return self.result(FAIL, f"{message}: {MODULE_TRY}")
 
 
 def _agrees_through(got: list[Layer], wrong: list[Layer], index: int) -> bool:
