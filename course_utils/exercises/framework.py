@@ -116,7 +116,7 @@ def _fmt(value) -> str:
         return _fmt(int(value)) + ".0" if abs(value) < 10_000 else f"{value:,.1f}"
     if abs(value) >= 1e5 or abs(value) < 1e-3:
         return f"{value:.4g}"
-    return f"{value:.4f}".rstrip("0")
+    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def _describe_expected(expected) -> str:
@@ -574,7 +574,7 @@ class PredictionQuestion(ValueQuestion):
             return self.result(FAIL, f"You predicted {said!r}; the experiment gives {expected!r}.{why}")
         ok, message, _ = compare(name, answer, expected, rtol=self.rtol, atol=self.atol, show=SHOW_ANSWER)
         if ok:
-            return self.result(PASS, f"Your prediction {_fmt(np.asarray(answer).reshape(()))} is within {self.rtol:.0%} of the measured "
+            return self.result(PASS, f"Your prediction {_fmt(np.asarray(answer).reshape(()).item())} is within {self.rtol:.0%} of the measured "
                                      f"{_fmt(expected)}.{why}", 1.0)
         number = isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool)
         if not number or not math.isfinite(float(answer)):
