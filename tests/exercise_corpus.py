@@ -325,6 +325,108 @@ CORPUS = {
                  "        plus[idx] += eps\n        minus[idx] -= eps\n"
                  "        g = np.sum((conv_forward(x, plus, b, stride, padding) - conv_forward(x, minus, b, stride, padding)) * dout) / (2 * eps)\n"
                  "        errors.append(abs(dw[idx] - g))\n    return max(errors)", WRONG)],
+    'ex01.p2': [
+                ('prediction = "yes"', RIGHT),
+                ("prediction = 'Yes '", RIGHT),
+                ('prediction = "no"', WRONG),
+                ('prediction = "reversed"', WRONG),
+                ('prediction = True', WRONG)],
+    'ex02.p2': [
+                ('prediction = 4', RIGHT),
+                ('prediction = 4.0', RIGHT),
+                ('prediction = 9', WRONG),
+                ('prediction = 6', WRONG),
+                ("prediction = '4'", WRONG)],
+    'ex03.p2': [
+                ('prediction = 4', RIGHT),
+                ('prediction = 1 + 2 + 1', RIGHT),
+                ('prediction = 1', WRONG),
+                ('prediction = 2', WRONG),
+                ('prediction = 8', WRONG)],
+    'ex04.p2': [
+                ('prediction = 7', RIGHT),
+                ('prediction = 28 // 4', RIGHT),
+                ('prediction = 28', WRONG),
+                ('prediction = 6', WRONG),
+                ('prediction = (7, 7)', WRONG)],
+    'ex05.p2': [
+                ('prediction = 6', RIGHT),
+                ('prediction = 6.0', RIGHT),
+                ('prediction = 9', WRONG),
+                ('prediction = 25', WRONG),
+                ('prediction = 1', WRONG)],
+    'ex06.p2': [
+                ('prediction = 100', RIGHT),
+                ('prediction = 1e2', RIGHT),
+                ('prediction = 10', WRONG),
+                ('prediction = 1000', WRONG),
+                ('prediction = 1e-6', WRONG)],
+    'ex07.q1': [
+                ("def build_lenet():\n    return keras.Sequential([keras.Input((28, 28, 1)),\n        layers.Conv2D(6, 5, padding='same'), layers.Activation('relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(16, 5, activation='relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(120, 1, activation='relu'), layers.Flatten(),\n        layers.Dense(84, activation='relu'), layers.Dense(10, activation='softmax')])", RIGHT),
+                ("def build_lenet():\n    inputs = keras.Input((28, 28, 1))\n    x = layers.AveragePooling2D(2)(layers.Conv2D(6, (5, 5), padding='same', activation='relu')(inputs))\n    x = layers.AveragePooling2D((2, 2))(layers.Conv2D(16, (5, 5), activation='relu')(x))\n    x = layers.Flatten()(layers.Conv2D(120, (1, 1), activation='relu')(x))\n    x = layers.Dense(84, activation='relu')(x)\n    return keras.Model(inputs, layers.Dense(10, activation='softmax')(x))", RIGHT),
+                ("def build_lenet():\n    return keras.Sequential([keras.Input((28, 28, 1)),\n        layers.Conv2D(6, 3, activation='relu', padding='same'), layers.AveragePooling2D(2),\n        layers.Conv2D(16, 5, activation='relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(120, 1, activation='relu'), layers.Flatten(),\n        layers.Dense(84, activation='relu'), layers.Dense(10, activation='softmax')])", WRONG),
+                ("def build_lenet():\n    return keras.Sequential([keras.Input((28, 28, 1)),\n        layers.Conv2D(6, 5, activation='relu', padding='same'), layers.AveragePooling2D(2),\n        layers.Conv2D(16, 5, activation='relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(120, 1, activation='relu'), layers.Flatten(),\n        layers.Dense(84, activation='relu'), layers.Dense(10)])", WRONG),
+                ("def build_lenet():\n    return keras.Sequential([keras.Input((28, 28, 1)),\n        layers.Conv2D(6, 5, activation='relu', padding='same'), layers.AveragePooling2D(2),\n        layers.Conv2D(16, 5, activation='relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(120, 1, activation='relu'), layers.GlobalAveragePooling2D(),\n        layers.Dense(84, activation='relu'), layers.Dense(10, activation='softmax')])", WRONG)],
+    'ex07.q2': [
+                ('layer_params = (156, 0, 2416, 0, 2040, 0, 252084, 850)', RIGHT),
+                ('layer_params = np.array([(k * k * c + 1) * f for k, c, f in [(5, 1, 6), (1, 1, 0), (5, 6, 16), (1, 1, 0),\n    (1, 16, 120), (1, 1, 0), (1, 3000, 84), (1, 84, 10)]])', RIGHT),
+                ('layer_params = [156, 0, 416, 0, 2040, 0, 252084, 850]', WRONG),
+                ('layer_params = [156, 12, 2416, 32, 2040, 0, 252084, 850]', WRONG),
+                ('layer_params = [156, 0, 2416, 0, 2040, 0, 252084, 840]', WRONG)],
+    'ex07.q3': [
+                ('total_params = 257546.0', RIGHT),
+                ('total_params = int(np.sum(layer_params))', RIGHT),
+                ('total_params = sum(layer_params) - 850', WRONG),
+                ('total_params = 252084', WRONG),
+                ('total_params = len(layer_params)', WRONG)],
+    'ex07.q4': [
+                ('def prepare(images):\n    return np.expand_dims(images.astype(np.float32) / 255, -1)', RIGHT),
+                ("def prepare(images):\n    return images.reshape(-1, 28, 28, 1).astype('float32') / 255", RIGHT),
+                ('def prepare(images):\n    return (images / 255.0)[..., None]', WRONG),
+                ("def prepare(images):\n    return (1 - images.astype('float32') / 255)[..., None]", WRONG),
+                ("def prepare(images):\n    return (images.astype('float32') / 127.5 - 1)[..., None]", WRONG)],
+    'ex07.p1': [
+                ('fc_share = (252084 + 850) / 257546', RIGHT),
+                ('fc_share = 1 - (156 + 2416 + 2040) / 257546', RIGHT),
+                ('fc_share = 850 / 257546', WRONG),
+                ('fc_share = 252084 / (252084 + 850)', WRONG),
+                ('fc_share = sum(layer_params) / total_params', WRONG)],
+    'ex07.p2': [
+                ('prediction = "smaller"', RIGHT),
+                ("prediction = ' Smaller'", RIGHT),
+                ('prediction = "same"', WRONG),
+                ('prediction = "larger"', WRONG),
+                ('prediction = "fewer"', WRONG)],
+    'ex09.q1': [
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.Activation('relu')(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(y)\n    return layers.Activation('relu')(layers.Add()([shortcut, y]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", RIGHT),
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.ReLU()(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(y)\n    return layers.ReLU()(layers.add([y, shortcut]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", RIGHT),
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.ReLU()(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(y)\n    return layers.ReLU()(layers.Add()([first, y]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", WRONG),
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.ReLU()(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 1, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(y)\n    return layers.ReLU()(layers.Add()([shortcut, y]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", WRONG),
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.ReLU()(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(layers.BatchNormalization()(y))\n    return layers.ReLU()(layers.Add()([shortcut, y]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", WRONG)],
+    'ex09.q4': [
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.ReLU()(layers.Conv2D(f, k, padding='same')(t))\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(x, f1, 1), conv(conv(x, f3_reduce, 1), f3, 3), conv(conv(x, f5_reduce, 1), f5, 5), conv(pooled, pool_proj, 1)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", RIGHT),
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.Conv2D(f, k, padding='same', activation='relu')(t)\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(pooled, pool_proj, 1), conv(conv(x, f5_reduce, 1), f5, 5), conv(x, f1, 1), conv(conv(x, f3_reduce, 1), f3, 3)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", RIGHT),
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.Conv2D(f, k, padding='same', activation='relu')(t)\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(pooled, f1, 1), conv(conv(x, f3_reduce, 1), f3, 3), conv(conv(x, f5_reduce, 1), f5, 5), conv(pooled, pool_proj, 1)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", WRONG),
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.Conv2D(f, k, padding='same', activation='relu')(t)\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(x, f1, 1), conv(conv(x, f5_reduce, 1), f3, 3), conv(conv(x, f5_reduce, 1), f5, 5), conv(pooled, pool_proj, 1)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", WRONG),
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.Conv2D(f, k, padding='same', activation='relu')(t)\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(x, f1, 1), conv(conv(x, f3_reduce, 1), f3, 5), conv(conv(x, f5_reduce, 1), f5, 5), conv(pooled, pool_proj, 1)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", WRONG)],
+    'ex09.q3': [
+                ('block_params, shortcut_params = 230912, 8704', RIGHT),
+                ('shortcut_params = 64 * 128 + 4 * 128\nblock_params = 9 * 64 * 128 + 9 * 128 * 128 + 2 * 4 * 128 + shortcut_params', RIGHT),
+                ('block_params, shortcut_params = 3 * 3 * 64 * 128 + 3 * 3 * 128 * 128, 64 * 128 + 4 * 128', WRONG),
+                ('block_params, shortcut_params = 230912, 64 * 128 + 2 * 128', WRONG),
+                ('block_params, shortcut_params = 230912 - 8704, 8704', WRONG)],
+    'ex09.q6': [
+                ('weights_5x5, weights_two_3x3, rf_two_3x3 = 25, 18, 5', RIGHT),
+                ('weights_5x5 = 5 ** 2\nweights_two_3x3 = 2 * 3 ** 2\nrf_two_3x3 = 1 + 2 * (3 - 1)', RIGHT),
+                ('weights_5x5, weights_two_3x3, rf_two_3x3 = 25, 18, 7', WRONG),
+                ('weights_5x5, weights_two_3x3, rf_two_3x3 = 50, 18, 5', WRONG),
+                ('weights_5x5, weights_two_3x3, rf_two_3x3 = 25, 27, 5', WRONG)],
+    'ex09.p1': [
+                ('prediction = 4', RIGHT),
+                ('prediction = 100 * 640 / 14720', RIGHT),
+                ('prediction = 50', WRONG),
+                ('prediction = 33', WRONG),
+                ('prediction = 0.04', WRONG)],
 }
 
 
@@ -342,6 +444,12 @@ def _setup(exercise):
 def _check_call(question) -> str:
     args = ", ".join(getattr(question, "names", None) or [question.name])
     return f"_result = ex.{question.id.split('.')[1]}.check_result({args})"
+
+
+def earlier_answer(question, solutions) -> str:
+    """What a corpus notebook holds for a question it does not judge: the solution, or the stub of a
+    question that trains a model (no later answer builds on the trained model; training is slow)."""
+    return solutions[question.id]["stub" if question.kind == "predict" else "solution"]
 
 
 def run_check_corpus(qids=None):
@@ -364,7 +472,7 @@ def run_check_corpus(qids=None):
                     for other in exercise.questions:   # earlier answers the cell may build on
                         if other.id == q.id:
                             break
-                        shell.run_cell(solutions[other.id]["solution"], store_history=True)
+                        shell.run_cell(earlier_answer(other, solutions), store_history=True)
                     shell.run_cell(source, store_history=True)
                     shell.run_cell(_check_call(q), store_history=True)
                 out.append((q.id, source, shell.user_ns["_result"], correct))

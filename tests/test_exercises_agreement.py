@@ -11,7 +11,7 @@ from course_utils.exercises import all_exercises
 from course_utils.exercises.framework import FORBIDDEN, PASS
 from course_utils.exercises.synthetic import graded_sources, submission
 from course_utils.grade import grade_submission
-from exercise_corpus import CORPUS, run_check_corpus
+from exercise_corpus import CORPUS, earlier_answer, run_check_corpus
 
 
 def _names(source):
@@ -48,14 +48,14 @@ def corpus_notebooks(qids):
     return notebooks
 
 
-def _grade_corpus(tmp_path):
-    """``{(qid, source): (status, message)}`` from the grader."""
+def _grade_corpus(tmp_path, exercise):
+    """``{(qid, source): (status, message)}`` from the grader, for one exercise's corpus answers."""
     statuses = {}
-    for exercise in all_exercises().values():
-        qids = [q.id for q in exercise.questions if q.id in CORPUS]
-        solutions = graded_sources(exercise.notebook)
+    qids = [q.id for q in exercise.questions if q.id in CORPUS]
+    solutions = graded_sources(exercise.notebook)
+    if qids:
         for k, batch in enumerate(corpus_notebooks(qids)):
-            answers = {qid: s["solution"] for qid, s in solutions.items()}
+            answers = {q.id: earlier_answer(q, solutions) for q in exercise.questions}
             answers.update(batch)
             path = tmp_path / f"{exercise.notebook}-{k}" / f"{exercise.notebook}.ipynb"
             path.parent.mkdir()
@@ -67,10 +67,21 @@ def _grade_corpus(tmp_path):
     return statuses
 
 
-@pytest.fixture(scope="module")
-def judged(isolation, tmp_path_factory):
-    graded = _grade_corpus(tmp_path_factory.mktemp("corpus"))
-    return [(qid, source, result, correct, graded[(qid, source)]) for qid, source, result, correct in run_check_corpus()]
+EXERCISES = [name for name, e in all_exercises().items() if any(q.id in CORPUS for q in e.questions)]
+_JUDGED: dict = {}
+
+
+@pytest.fixture(params=EXERCISES)
+def judged(request, isolation, tmp_path_factory):
+    """``[(qid, source, check()'s Result, expected correct, the grader's (status, message))]`` of one exercise
+    (select one with ``-k 01_convolution_1d``)."""
+    name = request.param
+    if name not in _JUDGED:
+        exercise = all_exercises()[name]
+        graded = _grade_corpus(tmp_path_factory.mktemp("corpus"), exercise)
+        _JUDGED[name] = [(qid, source, result, correct, graded[(qid, source)]) for qid, source, result, correct
+                         in run_check_corpus({q.id for q in exercise.questions})]
+    return _JUDGED[name]
 
 
 def test_check_and_grader_agree(judged):
@@ -108,7 +119,11 @@ def test_every_rejected_answer_says_what_to_try(judged):
 
 def test_forgotten_return_is_named(judged):
     lines = [result.message for qid, source, result, _, _ in judged if "return" not in source and "def " in source]
-    assert lines and all("returned nothing (None)" in line for line in lines)
+    assert all("returned nothing (None)" in line for line in lines)
+
+
+def test_the_corpus_has_functions_that_forget_their_return():
+    assert len([s for answers in CORPUS.values() for s, _ in answers if "return" not in s and "def " in s]) >= 3
 
 
 def test_check_always_bans_what_the_grader_always_bans():

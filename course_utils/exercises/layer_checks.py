@@ -46,6 +46,8 @@ from course_utils.exercises.framework import ERROR, FAIL, PASS, ModelQuestion, R
 from course_utils.sandbox_child import decode_plain, run_probe
 
 FOLDABLE = ("Conv1D", "Conv2D", "Dense", "DepthwiseConv2D", "SeparableConv2D")
+LAYER_ADVICE = "compare that layer with the question's table (model.summary() lists yours; q.hint() helps)"
+MODULE_ADVICE = "list each branch's layers and settings and compare them with the question (q.hint() helps)"
 WIRING_ADVICE = ("right layers, wrong connections: check which tensor each layer is called on (draw the graph: "
                  "the shortcut and every branch start from the block's input)")
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax"}
@@ -335,8 +337,8 @@ class LayerSummaryQuestion(ModelQuestion):
                 break
         if not advice:
             advice = _activation_advice(got[index] if index < len(got) else None,
-                                        layout[index] if index < len(layout) else None)
-        return self.result(FAIL, f"{message}: {advice}" if advice else message)
+                                        layout[index] if index < len(layout) else None) or LAYER_ADVICE
+        return self.result(FAIL, f"{message}: {advice}")
 
     def _wiring_message(self, got: list[Layer], want: list[Layer]) -> str | None:
         """The wiring difference of a model whose layers match ``want`` (with its mistake's advice), or None."""
@@ -391,11 +393,15 @@ class LayerSummaryQuestion(ModelQuestion):
         for mistake, wrong_layouts in zip(self.mistakes, self.wrong_layouts()):
             if any(all(self._signature(wrong)[key] == have[key] for key in checked) for wrong in wrong_layouts):
                 return self.result(FAIL, f"{message}: {mistake.advice}")
-        return self.result(FAIL, message)
+        return self.result(FAIL, f"{message}: {MODULE_ADVICE}")
 
 
 def _agrees_through(got: list[Layer], wrong: list[Layer], index: int) -> bool:
-    """Does ``got`` match the wrong model up to and including layer ``index`` (and in length, if it ends there)?"""
+    """Does ``got`` match the wrong model up to and including layer ``index``, with as many layers?
+
+    The same length keeps a coincidence out: a 1×1 second conv agrees with "always project"'s
+    1×1 shortcut conv at that layer, but that model has two layers more.
+    """
     difference = first_difference(got, wrong)
-    return difference is None or difference[0] > index
+    return len(got) == len(wrong) and (difference is None or difference[0] > index)
 
