@@ -427,6 +427,24 @@ CORPUS = {
                 ('prediction = 50', WRONG),
                 ('prediction = 33', WRONG),
                 ('prediction = 0.04', WRONG)],
+    'ex02.p1': [
+                ("strided_nopad = np.array([[valid[i, j] for j in (0, 2)] for i in (0, 2)])", RIGHT),
+                ("strided_nopad = correlate2d(image, kernel, stride=2)", RIGHT),
+                ("strided_nopad = valid[1::2, 1::2]", WRONG),
+                ("strided_nopad = valid[::2]", WRONG),
+                ("strided_nopad = correlate2d(image, kernel, stride=2).T", WRONG)],
+    'ex03.p1': [
+                ("unsigned = orientation % 180", RIGHT),
+                ("unsigned = np.where(orientation < 0, orientation + 180, orientation) % 180", RIGHT),
+                ("unsigned = orientation % 90", WRONG),
+                ("unsigned = orientation % 360", WRONG),
+                ("unsigned = np.mod(orientation, 180) - 90", WRONG)],
+    'ex06.p1': [
+                ("cols_shape = [18, 27]", RIGHT),
+                ("cols_shape = np.array((2 * 3 * 3, 3 * 3 * 3))", RIGHT),
+                ("cols_shape = (18, 9)", WRONG),
+                ("cols_shape = (2 * 5 * 5, 27)", WRONG),
+                ("cols_shape = (2, 9, 27)", WRONG)],
 }
 
 
