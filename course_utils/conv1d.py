@@ -1,4 +1,4 @@
-"""1-D convolution three ways: the definition as loops, and as a matrix (Toeplitz) product.
+"""1-D convolution: the definition as loops, as a matrix (Toeplitz) product, and Keras' causal Conv1D.
 
 Both functions follow :func:`numpy.convolve` exactly, modes included, so a notebook
 can check one against the other:
@@ -12,6 +12,10 @@ can check one against the other:
 [1.0, 2.0, 2.0, -2.0, -3.0]
 >>> (convolution_matrix(h, len(x)) @ x).tolist()
 [1.0, 2.0, 2.0, -2.0, -3.0]
+
+A Keras ``Conv1D`` layer computes a cross-correlation (no flip); with ``padding="causal"`` it
+first pads ``d (k - 1)`` zeros on the left only, so that output ``t`` uses inputs ``<= t``
+(:func:`causal_pad`, :func:`causal_correlate`).
 """
 from __future__ import annotations
 
@@ -82,3 +86,38 @@ def convolution_matrix(h, n: int, mode: str = "full") -> np.ndarray:
     inside = (lag >= 0) & (lag < len(h))
     full = np.where(inside, h[np.clip(lag, 0, len(h) - 1)], 0.0)
     return full[_mode_slice(mode, n, len(h))]
+
+
+def _check_kernel(kernel_size, dilation) -> tuple[int, int]:
+    for name, value in (("kernel_size", kernel_size), ("dilation", dilation)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(kernel_size), int(dilation)
+
+
+def causal_pad(x, kernel_size: int, dilation: int = 1) -> np.ndarray:
+    """``x`` with ``dilation * (kernel_size - 1)`` zeros on the left: what ``padding="causal"`` adds.
+
+    >>> causal_pad([1, 2, 3], kernel_size=3, dilation=2).tolist()
+    [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0]
+    """
+    x = _as_signal("x", x)
+    kernel_size, dilation = _check_kernel(kernel_size, dilation)
+    return np.concatenate([np.zeros(dilation * (kernel_size - 1)), x])
+
+
+def causal_correlate(x, w, dilation: int = 1) -> np.ndarray:
+    """Keras' ``Conv1D(padding="causal", dilation_rate=dilation)`` on one channel, without bias.
+
+    ``y[t] = sum_m w[m] x[t - dilation (k - 1 - m)]`` (``x`` is 0 before time 0): the same
+    length as ``x``, and ``y[t]`` never uses an input after ``t``.
+
+    >>> causal_correlate([0, 0, 1, 0, 0, 0], [1, 2, 3], dilation=1).tolist()     # an impulse at t = 2
+    [0.0, 0.0, 3.0, 2.0, 1.0, 0.0]
+    >>> causal_correlate([0, 0, 1, 0, 0, 0], [1, 2], dilation=3).tolist()
+    [0.0, 0.0, 2.0, 0.0, 0.0, 1.0]
+    """
+    w = _as_signal("w", w)
+    padded = causal_pad(x, len(w), dilation)
+    n = len(padded) - dilation * (len(w) - 1)
+    return sum(w[m] * padded[m * dilation:m * dilation + n] for m in range(len(w)))

@@ -26,6 +26,7 @@ Where Keras ships the network, the parameter count agrees exactly::
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import keras
@@ -44,6 +45,8 @@ SQUEEZENET_FIRES = {  # name: (squeeze, expand 1x1, expand 3x3), Table 1 of Iand
 }
 SMALL_KINDS = ("nin", "squeezenet", "mobilenet", "mobilenetv2", "efficientnet", "wide_resnet")
 """The names :func:`small_network` knows, in historical order."""
+EFFICIENTNET_CONSTANTS = (1.2, 1.1, 1.15)
+"""EfficientNet's searched ``(alpha, beta, gamma)``: depth, width and resolution per step of phi (Tan & Le, 2019)."""
 BN_MOMENTUM = 0.5
 """Batch-norm momentum of the small networks (as in notebook 09: only ~50 training steps)."""
 
@@ -208,6 +211,31 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     """
     rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
     return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def compound_scaling(phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15):
+    """EfficientNet's compound scaling: ``(depth, width, resolution, FLOPs)`` multipliers for coefficient ``phi``.
+
+    Depth, width and resolution grow as ``alpha ** phi``, ``beta ** phi`` and ``gamma ** phi``;
+    a convolution's multiply-adds grow like depth x width² x resolution², so the FLOPs
+    multiplier is ``(alpha beta² gamma²) ** phi`` (about ``2 ** phi`` with the searched constants).
+
+    >>> [round(m, 4) for m in compound_scaling(1)]
+    [1.2, 1.1, 1.15, 1.9203]
+    """
+    if isinstance(phi, bool) or not isinstance(phi, numbers.Real) or phi < 0:
+        raise ValueError(f"phi must be a number >= 0, got {phi!r}")
+    depth, width, resolution = alpha ** phi, beta ** phi, gamma ** phi
+    return depth, width, resolution, depth * width ** 2 * resolution ** 2
+
+
+def round_repeats(repeats: int, depth: float) -> int:
+    """Layers of a stage after scaling its depth: rounded **up**, as EfficientNet does.
+
+    >>> round_repeats(3, 1.2 ** 2)      # 4.32 -> 5
+    5
+    """
+    return int(math.ceil(depth * _check_count("repeats", repeats)))
 
 
 def mobilenet_v2(input_shape=IMAGENET_SHAPE, classes: int = 1000, alpha: float = 1.0, name: str | None = None):

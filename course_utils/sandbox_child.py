@@ -543,7 +543,8 @@ def _keras_summary(target) -> dict:
         except Exception:
             shape = []
         config = {}
-        for key in ("filters", "kernel_size", "strides", "padding", "activation", "units", "pool_size", "rate", "use_bias"):
+        for key in ("filters", "kernel_size", "strides", "padding", "activation", "units", "pool_size", "rate", "use_bias",
+                    "max_value"):
             value = getattr(layer, key, None)
             if value is None:
                 continue

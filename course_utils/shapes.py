@@ -65,6 +65,43 @@ def conv_output_size(input_size: int, kernel_size: int, stride: int = 1, padding
     return room // stride + 1
 
 
+def conv_transpose_output_size(input_size: int, kernel_size: int, stride: int = 1, padding=0,
+                               output_padding: int | None = None, dilation: int = 1) -> int:
+    """Length of one spatial axis after a transposed convolution (Keras' ``Conv2DTranspose``).
+
+    The conv formula run backwards: the convolution that maps ``O`` inputs to ``I`` outputs,
+    read from its output side, so ``O = (I - 1) S - 2P + d (F - 1) + 1 + output_padding``.
+    A convolution's output size rounds down, so several input sizes give the same output;
+    ``output_padding`` (0 .. S - 1) picks one. With ``padding="valid"`` or ``"same"`` and
+    no ``output_padding``, Keras' own choice: ``I * S + max(F_eff - S, 0)`` and ``I * S``.
+
+    >>> conv_transpose_output_size(3, 3, stride=2)                        # undoes 7 -> 3
+    7
+    >>> conv_transpose_output_size(16, 2, stride=2), conv_transpose_output_size(16, 3, stride=2, padding="same")
+    (32, 32)
+    >>> conv_transpose_output_size(3, 3, stride=2, output_padding=1)      # undoes 8 -> 3 instead
+    8
+    """
+    input_size = _check_positive_int("input_size", input_size)
+    stride = _check_positive_int("stride", stride)
+    span = effective_kernel_size(kernel_size, dilation)
+    if output_padding is not None:
+        output_padding = _check_positive_int("output_padding", output_padding, minimum=0)
+        if output_padding >= stride:
+            raise ValueError(f"output_padding must be smaller than the stride ({stride}), got {output_padding}")
+    if padding in ("valid", "same") and output_padding is None:
+        return input_size * stride + (max(span - stride, 0) if padding == "valid" else 0)
+    if padding == "valid":
+        padding = 0
+    elif padding == "same":
+        padding = span // 2
+    padding = _check_positive_int("padding", padding, minimum=0)
+    size = (input_size - 1) * stride - 2 * padding + span + (output_padding or 0)
+    if size < 1:
+        raise ValueError(f"padding {padding} removes the whole output ({size} left)")
+    return size
+
+
 def same_padding(kernel_size: int, dilation: int = 1) -> int:
     """The zero padding per side that keeps the size at stride 1 (odd kernels).
 
@@ -126,6 +163,24 @@ def conv_params(kernel_size, in_channels: int, filters: int, bias: bool = True, 
     if in_channels % groups or filters % groups:
         raise ValueError(f"groups={groups} must divide in_channels={in_channels} and filters={filters}")
     return (kh * kw * (in_channels // groups) + int(bias)) * filters
+
+
+def conv_fans(kernel_size, in_channels: int, filters: int) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a convolution, as Keras' initialisers count them.
+
+    Each output value sums ``kh * kw * C_in`` products (the fan-in); each input value feeds
+    ``kh * kw * C_out`` of them (the fan-out). A dense layer is a 1 x 1 convolution.
+    He initialisation draws weights with std ``sqrt(2 / fan_in)``, Glorot with
+    ``sqrt(2 / (fan_in + fan_out))`` (:func:`course_utils.mlp.init_std`).
+
+    >>> conv_fans(3, 64, 128)
+    (576, 1152)
+    >>> conv_fans(1, 4096, 1000)              # a dense layer 4096 -> 1000
+    (4096, 1000)
+    """
+    kh, kw = _pair(kernel_size)
+    in_channels, filters = _check_positive_int("in_channels", in_channels), _check_positive_int("filters", filters)
+    return kh * kw * in_channels, kh * kw * filters
 
 
 def dense_params(in_features: int, units: int, bias: bool = True) -> int:

@@ -12,6 +12,9 @@ from course_utils.exercises.synthetic import graded_sources
 from course_utils.grade import instructor_cells
 
 RIGHT, WRONG = True, False
+MOBILE_STAGE = ("def mobile_stage():\n    inputs = keras.Input((28, 28, 16))\n"
+                "    x = inverted_residual(inputs, 24, expansion=6, stride=2)\n"
+                "    return keras.Model(inputs, inverted_residual(x, 24, expansion=6, stride=1))")
 CORPUS = {
     "ex01.q1": [("y = np.array([x[n] - (x[n - 2] if n >= 2 else 0) if n < 8 else -x[n - 2] for n in range(10)])", RIGHT),
                 ("y = np.r_[x, 0, 0] - np.r_[0, 0, x]", RIGHT),
@@ -445,6 +448,296 @@ CORPUS = {
                 ("cols_shape = (18, 9)", WRONG),
                 ("cols_shape = (2 * 5 * 5, 27)", WRONG),
                 ("cols_shape = (2, 9, 27)", WRONG)],
+    "ex13.p1": [("prediction = 7", RIGHT), ("prediction = 6.5", RIGHT), ("prediction = 9", WRONG),
+                ("prediction = 1 / (1 / 32 + 1 / 9) / 2", WRONG), ("prediction = 'seven'", WRONG),
+                ("prediction = 0.14", WRONG)],
+    "ex13.q1": [("std_params = 3 * 3 * 64 * 128\nstd_macs = std_params * 784\nsep_params = 576 + 8192\n"
+                 "sep_macs = 784 * sep_params", RIGHT),
+                ("std_params, std_macs, sep_params, sep_macs = 73728.0, 57802752, 8768, 6874112.0", RIGHT),
+                ("std_params, std_macs, sep_params, sep_macs = 73728, 57802752, 8768, 26 * 26 * 8768", WRONG),  # 'valid' output
+                ("std_params, std_macs, sep_params, sep_macs = 73728, 57802752, 9 * 128 + 64 * 128, 6874112", WRONG),
+                ("std_params, std_macs, sep_params, sep_macs = 73728, 2 * 57802752, 8768, 6874112", WRONG),    # FLOPs, not MACs
+                ("from course_utils.shapes import conv_params\n"
+                 "std_params, std_macs, sep_params, sep_macs = conv_params(3, 64, 128, bias=False), 57802752, 8768, 6874112",
+                 WRONG)],
+    "ex13.q2": [("def separable_cost(k, c_in, c_out, h_out, w_out):\n    params = c_in * (k ** 2 + c_out)\n"
+                 "    return [params, params * h_out * w_out]", RIGHT),
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n    dw, pw = np.prod([k, k, c_in]), np.prod([c_in, c_out])\n"
+                 "    return np.array([dw + pw, (dw + pw) * h_out * w_out])", RIGHT),
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n    params = k * c_in + c_in * c_out\n"
+                 "    return params, h_out * w_out * params", WRONG),                        # k, not k²
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n"
+                 "    return k * k * c_in + c_in * c_out, k * k * c_in + h_out * w_out * c_in * c_out", WRONG),
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n    params = k * k * c_in + c_in * c_out\n"
+                 "    return params, (h_out + w_out) * params", WRONG),
+                ("def separable_cost(k, c_in, c_out, h_out, w_out):\n    params = k * k * c_in + c_in * c_out\n"
+                 "    macs = h_out * w_out * params", WRONG)],                                # forgot return
+    "ex13.q3": [("weights_5x5 = 25 * 48 ** 2\nweights_two_3x3 = 18 * 48 ** 2\nweights_asymmetric = 6 * 48 ** 2\n"
+                 "rf_asymmetric = [3, 3]", RIGHT),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric = 57600.0, 41472.0, 13824.0\n"
+                 "rf_asymmetric = np.array((3, 3))", RIGHT),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric, rf_asymmetric = 57600, 41472, 2 * 3 * 48, (3, 3)", WRONG),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric, rf_asymmetric = 57600, 41472, 13824, (2, 2)", WRONG),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric = 57600, 2 * (9 * 48 * 48 + 48), 13824\n"
+                 "rf_asymmetric = (3, 3)", WRONG),
+                ("weights_5x5, weights_two_3x3, weights_asymmetric, rf_asymmetric = 57600, 41472, 13824, 9", WRONG)],
+    "ex13.q4": [("def inverted_residual(x, filters, expansion, stride):\n    c_in = x.shape[-1]\n"
+                 "    y = layers.Conv2D(expansion * c_in, (1, 1), use_bias=False)(x)\n"
+                 "    y = layers.Activation('relu6')(layers.BatchNormalization()(y))\n"
+                 "    y = layers.DepthwiseConv2D((3, 3), strides=(stride, stride), padding='same', use_bias=False)(y)\n"
+                 "    y = layers.Activation('relu6')(layers.BatchNormalization()(y))\n"
+                 "    y = layers.BatchNormalization()(layers.Conv2D(filters, (1, 1), use_bias=False)(y))\n"
+                 "    if stride == 1 and c_in == filters:\n        return layers.Add()([y, x])\n    return y\n\n"
+                 + MOBILE_STAGE, RIGHT),
+                ("def inverted_residual(x, filters, expansion, stride):\n    y = x\n"
+                 "    for layer in [layers.Conv2D(expansion * x.shape[-1], 1, use_bias=False), layers.BatchNormalization(),\n"
+                 "                  layers.ReLU(max_value=6), layers.DepthwiseConv2D(3, stride, 'same', use_bias=False),\n"
+                 "                  layers.BatchNormalization(), layers.ReLU(max_value=6),\n"
+                 "                  layers.Conv2D(filters, 1, use_bias=False), layers.BatchNormalization()]:\n"
+                 "        y = layer(y)\n"
+                 "    return layers.Add()([x, y]) if (stride, x.shape[-1]) == (1, filters) else y\n\n" + MOBILE_STAGE, RIGHT),
+                ("def inverted_residual(x, filters, expansion, stride):\n"                       # ReLU6 before BN
+                 "    y = layers.Conv2D(expansion * x.shape[-1], 1, use_bias=False)(x)\n"
+                 "    y = layers.BatchNormalization()(layers.ReLU(6.0)(y))\n"
+                 "    y = layers.DepthwiseConv2D(3, strides=stride, padding='same', use_bias=False)(y)\n"
+                 "    y = layers.BatchNormalization()(layers.ReLU(6.0)(y))\n"
+                 "    y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))\n"
+                 "    return layers.Add()([x, y]) if stride == 1 and filters == x.shape[-1] else y\n\n" + MOBILE_STAGE, WRONG),
+                ("def inverted_residual(x, filters, expansion, stride):\n"                       # 5x5 depthwise
+                 "    y = layers.Conv2D(expansion * x.shape[-1], 1, use_bias=False)(x)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.DepthwiseConv2D(5, strides=stride, padding='same', use_bias=False)(y)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))\n"
+                 "    return layers.Add()([x, y]) if stride == 1 and filters == x.shape[-1] else y\n\n" + MOBILE_STAGE, WRONG),
+                ("def inverted_residual(x, filters, expansion, stride):\n"                       # no BN after the projection
+                 "    y = layers.Conv2D(expansion * x.shape[-1], 1, use_bias=False)(x)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.DepthwiseConv2D(3, strides=stride, padding='same', use_bias=False)(y)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.Conv2D(filters, 1, use_bias=False)(y)\n"
+                 "    return layers.Add()([x, y]) if stride == 1 and filters == x.shape[-1] else y\n\n" + MOBILE_STAGE, WRONG),
+                ("def inverted_residual(x, filters, expansion, stride):\n"                       # 3x3 expansion
+                 "    y = layers.Conv2D(expansion * x.shape[-1], 3, padding='same', use_bias=False)(x)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.DepthwiseConv2D(3, strides=stride, padding='same', use_bias=False)(y)\n"
+                 "    y = layers.ReLU(6.0)(layers.BatchNormalization()(y))\n"
+                 "    y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))\n"
+                 "    return layers.Add()([x, y]) if stride == 1 and filters == x.shape[-1] else y\n\n" + MOBILE_STAGE, WRONG)],
+    "ex13.q5": [("depth_mult = 2.074\nwidth_mult = 1.464\nimage_size = 392\nflops_factor = 13.6\nstage_filters = 160\n"
+                 "stage_layers = 7", RIGHT),
+                ("d, w, r = 1.2 ** 4, 1.1 ** 4, 1.15 ** 4\ndepth_mult, width_mult = d, w\nimage_size = float(int(224 * r + 0.5))\n"
+                 "flops_factor = (1.2 * 1.1 ** 2 * 1.15 ** 2) ** 4\nstage_filters = 8 * round(112 * w / 8)\n"
+                 "stage_layers = -(-3 * d // 1)", RIGHT),
+                ("depth_mult, width_mult, image_size = 2.0736, 1.4641, 392\n"
+                 "flops_factor = 2.0736 * 1.4641 * 1.15 ** 8\nstage_filters, stage_layers = 160, 7", WRONG),   # width not squared
+                ("depth_mult, width_mult, image_size, flops_factor = 2.0736, 1.4641, round(224 * 1.1 ** 4), 13.6\n"
+                 "stage_filters, stage_layers = 160, 7", WRONG),                                  # beta for the resolution
+                ("depth_mult, width_mult, image_size, flops_factor = 1.2 ** 3, 1.1 ** 3, 341, 7.08\n"
+                 "stage_filters, stage_layers = 144, 6", WRONG),                                  # phi = 3
+                ("depth_mult, width_mult, image_size, flops_factor = 2.0736, 1.4641, 392, 13.6\n"
+                 "stage_filters, stage_layers = 112, 3", WRONG),                                  # stage not scaled
+                ("from course_utils.efficient import compound_scaling\n"
+                 "depth_mult, width_mult, image_size, flops_factor = 2.0736, 1.4641, 392, compound_scaling(4)[3]\n"
+                 "stage_filters, stage_layers = 160, 7", WRONG)],
+    "ex14.p1": [("prediction = 1 / 3", RIGHT), ("prediction = 0.35", RIGHT), ("prediction = 0.5", WRONG),
+                ("prediction = 0.25", WRONG), ("prediction = 50", WRONG)],
+    "ex14.q1": [("def box_iou(a, b):\n    ix = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None)\n"
+                 "    inter = ix.prod()\n    area = lambda r: np.prod(r[2:] - r[:2])\n"
+                 "    return float(inter / (area(a) + area(b) - inter))", RIGHT),
+                ("def box_iou(a, b):\n    ax1, ay1, ax2, ay2 = a\n    bx1, by1, bx2, by2 = b\n"
+                 "    w = min(ax2, bx2) - max(ax1, bx1)\n    h = min(ay2, by2) - max(ay1, by1)\n"
+                 "    if w <= 0 or h <= 0:\n        return 0.0\n"
+                 "    return w * h / ((ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - w * h)", RIGHT),
+                ("def box_iou(a, b):\n"                                                       # min/max swapped
+                 "    w = max(0, max(a[2], b[2]) - min(a[0], b[0]))\n    h = max(0, max(a[3], b[3]) - min(a[1], b[1]))\n"
+                 "    inter = w * h\n"
+                 "    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)", WRONG),
+                ("def box_iou(a, b):\n"                                                       # divides by a's area
+                 "    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))\n    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))\n"
+                 "    return w * h / ((a[2] - a[0]) * (a[3] - a[1]))", WRONG),
+                ("def box_iou(a, b):\n"                                                       # (x, y, w, h) read
+                 "    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))\n"
+                 "    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))\n"
+                 "    return w * h / (a[2] * a[3] + b[2] * b[3] - w * h)", WRONG),
+                ("def box_iou(a, b):\n    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))\n"
+                 "    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))\n    iou = w * h / ((a[2] - a[0]) * (a[3] - a[1]) + "
+                 "(b[2] - b[0]) * (b[3] - b[1]) - w * h)", WRONG)],                             # no return
+    "ex14.q2": [("def nms(boxes, scores, iou_threshold):\n    order = sorted(range(len(scores)), key=lambda k: -scores[k])\n"
+                 "    kept = []\n    for k in order:\n"
+                 "        if all(box_iou(boxes[j], boxes[k]) <= iou_threshold for j in kept):\n            kept.append(k)\n"
+                 "    return kept", RIGHT),
+                ("def nms(boxes, scores, iou_threshold):\n    alive = np.ones(len(scores), bool)\n    kept = []\n"
+                 "    for k in np.argsort(scores)[::-1]:\n        if not alive[k]:\n            continue\n"
+                 "        kept.append(k)\n        for j in range(len(scores)):\n"
+                 "            if j != k and box_iou(boxes[k], boxes[j]) > iou_threshold:\n                alive[j] = False\n"
+                 "    return np.array(kept)", RIGHT),
+                ("def nms(boxes, scores, iou_threshold):\n    order = list(np.argsort(scores))\n    kept = []\n"     # ascending
+                 "    while order:\n        best = order.pop(0)\n        kept.append(best)\n"
+                 "        order = [k for k in order if box_iou(boxes[best], boxes[k]) <= iou_threshold]\n    return kept", WRONG),
+                ("def nms(boxes, scores, iou_threshold):\n    order = list(np.argsort(-scores))\n    kept = []\n"    # keeps overlaps
+                 "    while order:\n        best = order.pop(0)\n        kept.append(best)\n"
+                 "        order = [k for k in order if box_iou(boxes[best], boxes[k]) > iou_threshold]\n    return kept", WRONG),
+                ("def nms(boxes, scores, iou_threshold):\n    order = list(np.argsort(-scores))\n    kept = []\n"    # returns boxes
+                 "    while order:\n        best = order.pop(0)\n        kept.append(best)\n"
+                 "        order = [k for k in order if box_iou(boxes[best], boxes[k]) <= iou_threshold]\n"
+                 "    return boxes[kept]", WRONG)],
+    "ex14.q3": [("precision_at_05, recall_at_05 = 4 / 7, 4 / 9\nap = (1 + 2 / 3 + 4 / 7 + 4 / 7 + 5 / 9) / 9", RIGHT),
+                ("precision_at_05, recall_at_05, ap = 0.5714, 0.4444, 0.3739", RIGHT),
+                ("precision_at_05, recall_at_05, ap = 4 / 6, 4 / 9, 0.3739", WRONG),         # score > 0.55 cut
+                ("precision_at_05, recall_at_05, ap = 4 / 7, 4 / 9, (1 + 2 / 3 + 4 / 7 + 4 / 7 + 5 / 9) / 5 / 2", WRONG),
+                ("precision_at_05, recall_at_05, ap = 4 / 7, 4 / 9, 1.0", WRONG),
+                ("precision_at_05, recall_at_05, ap = '4/7', 4 / 9, 0.3739", WRONG)],
+    "ex14.q4": [("def transpose_output_size(i, k, s, p, output_padding):\n"
+                 "    return s * (i - 1) + k - 2 * p + output_padding", RIGHT),
+                ("def transpose_output_size(i, k, s, p, output_padding):\n    size = (i - 1) * s\n"
+                 "    size += k + output_padding\n    return int(size - p - p)", RIGHT),
+                ("def transpose_output_size(i, k, s, p, output_padding):\n"
+                 "    return (i - 1) * s + 2 * p + k + output_padding", WRONG),                  # + 2P
+                ("def transpose_output_size(i, k, s, p, output_padding):\n"
+                 "    return (i - 1) * s - 2 * p + k - 1 + output_padding", WRONG),
+                ("def transpose_output_size(i, k, s, p, output_padding):\n    return i * s", WRONG),
+                ("def transpose_output_size(i, k, s, p, output_padding):\n"
+                 "    out = (i - 1) * s - 2 * p + k + output_padding", WRONG)],
+    "ex08.q1": [("he_conv = (2 / 576) ** 0.5\nglorot_conv = (2 / 1728) ** 0.5\nglorot_dense = (2 / 5096) ** 0.5", RIGHT),
+                ("he_conv, glorot_conv, glorot_dense = 0.0589, 0.0340, 0.0198", RIGHT),
+                ("import math\nfan_in, fan_out = 3 * 3 * 64, 3 * 3 * 128\nhe_conv = math.sqrt(2 / fan_in)\n"
+                 "glorot_conv = math.sqrt(2 / (fan_in + fan_out))\nglorot_dense = math.sqrt(1 / ((4096 + 1000) / 2))", RIGHT),
+                ("he_conv = np.sqrt(2 / (3 * 64))\nglorot_conv = np.sqrt(2 / 1728)\nglorot_dense = np.sqrt(2 / 5096)", WRONG),
+                ("he_conv = np.sqrt(2 / 576)\nglorot_conv = np.sqrt(1 / (576 + 1152))\nglorot_dense = np.sqrt(1 / 5096)", WRONG),
+                ("he_conv = np.sqrt(2 / 576)\nglorot_conv = np.sqrt(2 / 1728)\nglorot_dense = np.sqrt(2 / (4096 * 1000))", WRONG),
+                ("he_conv, glorot_conv, glorot_dense = 0.06, 0.03, 0.02", WRONG)],
+    "ex08.q2": [("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"   # Keras' form
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n    alpha = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)\n"
+                 "    return w - alpha * m / (np.sqrt(s) + eps), m, s", RIGHT),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    new_m = m + (1 - beta1) * (grad - m)\n"
+                 "    new_s = s + (1 - beta2) * (grad * grad - s)\n"
+                 "    step = lr * (new_m / (1 - beta1 ** t)) / (np.sqrt(new_s / (1 - beta2 ** t)) + eps)\n"
+                 "    return np.stack([w - step, new_m, new_s])", RIGHT),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps)", WRONG),   # w only
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * np.abs(grad)\n"
+                 "    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps), m, s", WRONG),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    return w - lr * (m / (1 - beta1 ** (t + 1))) / (np.sqrt(s / (1 - beta2 ** (t + 1))) + eps), m, s", WRONG),
+                ("def adam_step(w, grad, m, s, t, lr, beta1, beta2, eps):\n    m = beta1 * m + (1 - beta1) * grad\n"
+                 "    s = beta2 * s + (1 - beta2) * grad ** 2\n"
+                 "    w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(s / (1 - beta2 ** t)) + eps)", WRONG)],   # no return
+    "ex08.q3": [("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    flat = x.reshape(-1, x.shape[-1])\n"
+                 "    mean, var = (flat.mean(axis=0), flat.var(axis=0)) if training else (running_mean, running_var)\n"
+                 "    return (x - mean) / np.sqrt(var + eps) * gamma + beta", RIGHT),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n    if training:\n        mean = x.mean(axis=axes, keepdims=True)\n"
+                 "        std = np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + eps)\n"
+                 "    else:\n        mean, std = running_mean, np.sqrt(running_var + eps)\n"
+                 "    return gamma * ((x - mean) / std) + beta", RIGHT),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"   # eps ignored
+                 "    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (running_mean, running_var)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n    if not training:\n"
+                 "        return (x - running_mean) / np.sqrt(running_var + eps)\n"
+                 "    return gamma * (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"
+                 "    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (running_mean, running_var ** 2)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var + eps) + beta", WRONG),
+                ("def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, eps):\n"   # forgot W
+                 "    axes = (0, 1) if x.ndim == 4 else (0,)\n"
+                 "    mean, var = (x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)) if training \\\n"
+                 "        else (running_mean, running_var)\n"
+                 "    return gamma * (x - mean) / np.sqrt(var + eps) + beta", WRONG)],
+    "ex08.q4": [("def update_running_stats(running_mean, running_var, x, momentum):\n    flat = x.reshape(-1, x.shape[-1])\n"
+                 "    return [momentum * running_mean + (1 - momentum) * flat.mean(axis=0),\n"
+                 "            momentum * running_var + (1 - momentum) * flat.var(axis=0)]", RIGHT),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    mean = x.mean(axis=axes)\n    var = ((x - mean) ** 2).mean(axis=axes)\n"
+                 "    return np.array([running_mean + (1 - momentum) * (mean - running_mean),\n"
+                 "                     running_var + (1 - momentum) * (var - running_var)])", RIGHT),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return (momentum * running_mean + (1 - momentum) * x.mean(axis=axes),\n"
+                 "            momentum * running_var + (1 - momentum) * x.std(axis=axes))", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return momentum * running_mean + (1 - momentum) * x.mean(axis=axes)", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    return momentum * running_mean + (1 - momentum) * x.mean(axis=axes), x.var(axis=axes)", WRONG),
+                ("def update_running_stats(running_mean, running_var, x, momentum):\n    axes = tuple(range(x.ndim - 1))\n"
+                 "    running_mean = momentum * running_mean + (1 - momentum) * x.mean(axis=axes)\n"
+                 "    running_var = momentum * running_var + (1 - momentum) * x.var(axis=axes)", WRONG)],
+    "ex08.q5": [("def dropout_forward(x, rate, u, training):\n    mask = (u >= rate).astype(float)\n"
+                 "    return x * mask / (1 - rate) if training else x", RIGHT),
+                ("def dropout_forward(x, rate, u, training):\n    out = np.array(x, dtype=float)\n    if training:\n"
+                 "        out[u < rate] = 0.0\n        out[u >= rate] /= 1 - rate\n    return out", RIGHT),
+                ("def dropout_forward(x, rate, u, training):\n    if not training:\n        return x * (1 - rate)\n"   # old-style
+                 "    return np.where(u >= rate, x, 0.0)", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    return (u >= rate) / (1 - rate) if training else x", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    if not training:\n        return x\n"
+                 "    return np.where(u >= rate, x / max(rate, 1e-12), 0.0)", WRONG),
+                ("def dropout_forward(x, rate, u, training):\n    if training:\n"
+                 "        x = np.where(u >= rate, x / (1 - rate), 0.0)", WRONG)],
+    "ex08.q6": [("step_factor, cosine_factor, exp_factor = 0.01, 0.75, 0.3585", RIGHT),
+                ("import math\nstep_factor = 1 / 100\ncosine_factor = (1 + math.cos(math.pi / 3)) / 2\n"
+                 "exp_factor = math.exp(20 * math.log(0.95))", RIGHT),
+                ("step_factor, exp_factor = 0.01, 0.95 ** 20\ncosine_factor = 0.5 * (1 + np.cos(30 / 90))", WRONG),
+                ("step_factor, cosine_factor = 0.01, 0.75\nexp_factor = 0.95 * 20", WRONG),
+                ("cosine_factor, exp_factor = 0.75, 0.95 ** 20\nstep_factor = 0.1 ** (65 / 30)", WRONG)],
+    "ex08.p1": [("prediction = 0.044", RIGHT), ("prediction = 2 ** -4.5", RIGHT),
+                ("prediction = 1.0", WRONG), ("prediction = 0.5 ** 9", WRONG),
+                ("prediction = 1 / np.sqrt(2)", WRONG), ("prediction = '0.044'", WRONG)],
+    "ex12.q1": [("n_valid, n_same, n_causal, n_strided = 93, 51, 34, 33", RIGHT),
+                ("import math\nspan = 2 * (5 - 1) + 1\nn_valid = 101 - span + 1\nn_same = math.ceil(101 / 2)\n"
+                 "n_causal = math.ceil(101 / 3)\nn_strided = float((101 - 5) // 3 + 1)", RIGHT),
+                ("n_valid, n_same, n_causal, n_strided = 91, 51, 34, 33", WRONG),
+                ("n_valid, n_same, n_causal = 93, 51, 34\nn_strided = 101 // 3 - 5 + 1", WRONG),
+                ("n_valid, n_same, n_strided = 93, 51, 33\nn_causal = 101 - (5 - 1)", WRONG),
+                ("n_valid, n_causal, n_strided = 93, 34, 33\nn_same = 101 / 2", WRONG)],
+    "ex12.q2": [("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return 1 + int(np.sum(np.asarray(dilations) * (np.asarray(kernel_sizes) - 1)))", RIGHT),
+                ("def receptive_field(kernel_sizes, dilations):\n    r = 1\n    for i in range(len(kernel_sizes)):\n"
+                 "        span = dilations[i] * (kernel_sizes[i] - 1) + 1\n        r = r + span - 1\n    return r", RIGHT),
+                ("def receptive_field(kernel_sizes, dilations):\n    return 2 ** len(kernel_sizes)", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return int(dilations[-1] * (kernel_sizes[-1] - 1) + 1)", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n"
+                 "    return 1 + int((np.max(kernel_sizes) - 1) * np.sum(dilations))", WRONG),
+                ("def receptive_field(kernel_sizes, dilations):\n    r = 1\n    for k, d in zip(kernel_sizes, dilations):\n"
+                 "        r += d * (k - 1)", WRONG)],
+    "ex12.q3": [("def causal_pad(x, kernel_size, dilation):\n    return np.pad(x, (dilation * (kernel_size - 1), 0))", RIGHT),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return [0.0] * (dilation * (kernel_size - 1)) + list(x)", RIGHT),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (dilation * (kernel_size - 1), 0), mode='edge')", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (max(dilation * (kernel_size - 1) - 1, 0), 0))", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n"
+                 "    return np.pad(x, (dilation * (kernel_size - 1), 0), constant_values=1)", WRONG),
+                ("def causal_pad(x, kernel_size, dilation):\n    padded = np.pad(x, (dilation * (kernel_size - 1), 0))",
+                 WRONG)],
+    "ex12.q4": [("def causal_conv1d(x, w, dilation):\n    y = np.zeros(len(x))\n    for m in range(len(w)):\n"
+                 "        shift = dilation * (len(w) - 1 - m)\n        if shift < len(x):\n"
+                 "            y[shift:] += w[m] * x[:len(x) - shift]\n    return y", RIGHT),
+                ("def causal_conv1d(x, w, dilation):\n    y = []\n    for t in range(len(x)):\n        total = 0.0\n"
+                 "        for m in range(len(w)):\n            i = t - dilation * (len(w) - 1 - m)\n            if i >= 0:\n"
+                 "                total += w[m] * x[i]\n        y.append(total)\n    return y", RIGHT),
+                ("def causal_conv1d(x, w, dilation):\n    return np.convolve(x, w[::-1])[:len(x)]", WRONG),   # forbidden
+                ("from scipy.signal import lfilter\ndef causal_conv1d(x, w, dilation):\n    return lfilter(w[::-1], [1.0], x)", WRONG),
+                ("def causal_conv1d(x, w, dilation):\n    y = np.zeros(len(x))\n    for m in range(len(w)):\n"   # one step late
+                 "        shift = dilation * (len(w) - m)\n        if shift < len(x):\n"
+                 "            y[shift:] += w[m] * x[:len(x) - shift]\n    return y", WRONG),
+                ("def causal_conv1d(x, w, dilation):\n    xp = causal_pad(x, len(w), dilation)\n"
+                 "    y = np.array([np.dot(w, xp[t:t + dilation * (len(w) - 1) + 1:dilation]) for t in range(len(x))])", WRONG)],
+    "ex12.q5": [("params_ecg = 7 * 12 * 32 + 32\nparams_dilated = 3 * 64 * 64 + 64", RIGHT),
+                ("params_ecg, params_dilated = 2720.0, 12352", RIGHT),
+                ("params_ecg = (7 * 12 + 1) * 32 * 5000\nparams_dilated = (3 * 64 + 1) * 64", WRONG),
+                ("params_ecg = (7 * 12 + 1) * 32\nparams_dilated = (3 * 64 + 1) * 64 * 8", WRONG),
+                ("params_ecg = (7 + 12 + 1) * 32\nparams_dilated = (3 * 64 + 1) * 64", WRONG)],
+    "ex12.p1": [("prediction = 31", RIGHT), ("prediction = 1 + 2 * 15", RIGHT), ("prediction = 29.5", RIGHT),
+                ("prediction = 16", WRONG), ("prediction = 3 * 4", WRONG), ("prediction = 61", WRONG)],
 }
 
 

@@ -93,3 +93,40 @@ def test_bad_mode(mode):
         convolve1d_loops([1, 2], [1], mode)
     with pytest.raises(ValueError, match="mode must be one of"):
         convolution_matrix([1, 2], 3, mode)
+
+
+@pytest.mark.parametrize("n, k, d", [(12, 3, 1), (20, 2, 4), (9, 4, 2), (5, 1, 3), (7, 3, 3)])
+def test_causal_correlate_matches_keras_causal_conv1d(n, k, d):
+    import course_utils  # noqa: F401  (before keras: quiet TensorFlow)
+    import keras
+
+    from course_utils.conv1d import causal_correlate, causal_pad
+
+    rng = np.random.default_rng(n + k + d)
+    x, w = rng.normal(size=n), rng.normal(size=k)
+    layer = keras.layers.Conv1D(1, k, padding="causal", dilation_rate=d, use_bias=False)
+    layer.build((None, n, 1))
+    layer.set_weights([w.reshape(k, 1, 1).astype("float32")])
+    theirs = np.asarray(layer(x[None, :, None].astype("float32")))[0, :, 0]
+    np.testing.assert_allclose(causal_correlate(x, w, d), theirs, rtol=1e-5, atol=1e-5)
+    padded = causal_pad(x, k, d)
+    assert len(padded) == n + d * (k - 1) and not padded[:d * (k - 1)].any()
+    valid = np.array([padded[t:t + d * (k - 1) + 1:d] @ w for t in range(n)])   # a valid correlation of the padded x
+    np.testing.assert_allclose(valid, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_causal_output_never_uses_the_future():
+    from course_utils.conv1d import causal_correlate
+
+    x = np.random.default_rng(3).normal(size=30)
+    changed = x.copy()
+    changed[15:] += 1.0
+    y, y_changed = causal_correlate(x, [0.5, -1.0, 2.0], 2), causal_correlate(changed, [0.5, -1.0, 2.0], 2)
+    assert np.flatnonzero(y != y_changed).min() == 15
+
+
+def test_causal_functions_reject_bad_sizes():
+    from course_utils.conv1d import causal_pad
+
+    with pytest.raises(ValueError, match="dilation must be a positive integer"):
+        causal_pad(np.ones(3), 3, 0)

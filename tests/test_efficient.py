@@ -163,6 +163,19 @@ def test_make_divisible():
     assert [eff.make_divisible(v) for v in (32, 16 * 0.35, 24 * 1.4, 1280 * 0.5)] == [32, 8, 32, 640]
 
 
+def test_compound_scaling_and_rounded_repeats():
+    depth, width, resolution, flops = eff.compound_scaling(4)
+    assert (depth, round(width, 4), round(224 * resolution, 2), round(flops, 3)) == (2.0736, 1.4641, 391.78, 13.597)
+    assert eff.compound_scaling(0) == (1.0, 1.0, 1.0, 1.0)
+    assert eff.compound_scaling(2, *eff.EFFICIENTNET_CONSTANTS) == eff.compound_scaling(2)
+    assert abs(eff.compound_scaling(1)[3] - 1.2 * 1.1**2 * 1.15**2) < 1e-12
+    assert [eff.round_repeats(3, d) for d in (1.0, 1.1, 2.0736)] == [3, 4, 7]     # up, never down
+    with pytest.raises(ValueError, match="phi must be a number >= 0"):
+        eff.compound_scaling(-1)
+    with pytest.raises(ValueError, match="repeats"):
+        eff.round_repeats(0, 1.2)
+
+
 @pytest.mark.parametrize("kind", eff.SMALL_KINDS)
 def test_small_networks_take_a_name_and_classify(kind):
     model = eff.small_network(kind, name=f"my_{kind}")

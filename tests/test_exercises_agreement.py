@@ -48,41 +48,36 @@ def corpus_notebooks(qids):
     return notebooks
 
 
-def _grade_corpus(tmp_path, exercise):
+def _grade_corpus(exercise, tmp_path):
     """``{(qid, source): (status, message)}`` from the grader, for one exercise's corpus answers."""
     statuses = {}
     qids = [q.id for q in exercise.questions if q.id in CORPUS]
     solutions = graded_sources(exercise.notebook)
-    if qids:
-        for k, batch in enumerate(corpus_notebooks(qids)):
-            answers = {q.id: earlier_answer(q, solutions) for q in exercise.questions}
-            answers.update(batch)
-            path = tmp_path / f"{exercise.notebook}-{k}" / f"{exercise.notebook}.ipynb"
-            path.parent.mkdir()
-            path.write_text(submission(exercise.notebook, answers), encoding="utf-8")
-            limits = sandbox.Limits(timeout_s=exercise.timeout_s, memory_mb=exercise.memory_mb)   # as the grader sets them
-            record = grade_submission(exercise, path, f"batch{k}", limits)
-            for row in record["rows"]:
-                if row["question"] in batch:
-                    statuses[(row["question"], batch[row["question"]])] = (row["status"], row["message"])
+    for k, batch in enumerate(corpus_notebooks(qids)):
+        answers = {q.id: earlier_answer(q, solutions) for q in exercise.questions}
+        answers.update(batch)
+        path = tmp_path / f"{exercise.notebook}-{k}" / f"{exercise.notebook}.ipynb"
+        path.parent.mkdir()
+        path.write_text(submission(exercise.notebook, answers), encoding="utf-8")
+        record = grade_submission(exercise, path, f"batch{k}",
+                                  sandbox.Limits(timeout_s=exercise.timeout_s, memory_mb=exercise.memory_mb))
+        for row in record["rows"]:
+            if row["question"] in batch:
+                statuses[(row["question"], batch[row["question"]])] = (row["status"], row["message"])
     return statuses
 
 
-EXERCISES = [name for name, e in all_exercises().items() if any(q.id in CORPUS for q in e.questions)]
-_JUDGED: dict = {}
+# One run per exercise with corpus answers, named by its questions' prefix: -k ex13 checks exercise 13 only.
+CORPUS_EXERCISES = {exercise.questions[0].id.split(".")[0]: exercise for exercise in all_exercises().values()
+                    if any(q.id in CORPUS for q in exercise.questions)}
 
 
-@pytest.fixture(params=EXERCISES)
+@pytest.fixture(scope="module", params=sorted(CORPUS_EXERCISES))
 def judged(request, isolation, tmp_path_factory):
-    """``[(qid, source, check()'s Result, expected correct, the grader's (status, message))]`` of one exercise
-    (select one with ``-k 01_convolution_1d``)."""
-    name = request.param
-    if name not in _JUDGED:
-        exercise = all_exercises()[name]
-        graded = _grade_corpus(tmp_path_factory.mktemp("corpus"), exercise)
-        _JUDGED[name] = [(qid, source, result, correct, graded[(qid, source)]) for qid, source, result, correct
-                         in run_check_corpus({q.id for q in exercise.questions})]
-    return _JUDGED[name]
+    exercise = CORPUS_EXERCISES[request.param]
+    graded = _grade_corpus(exercise, tmp_path_factory.mktemp(request.param))
+    qids = [q.id for q in exercise.questions if q.id in CORPUS]
+    return [(qid, source, result, correct, graded[(qid, source)]) for qid, source, result, correct in run_check_corpus(qids)]
 
 
 def test_check_and_grader_agree(judged):
@@ -123,8 +118,9 @@ def test_forgotten_return_is_named(judged):
     assert all("returned nothing (None)" in line for line in lines)
 
 
-def test_the_corpus_has_functions_that_forget_their_return():
-    assert len([s for answers in CORPUS.values() for s, _ in answers if "return" not in s and "def " in s]) >= 3
+def test_the_corpus_forgets_a_return():
+    # What makes the test above bite: some exercise's corpus has a function without its return.
+    assert any("def " in source and "return" not in source for answers in CORPUS.values() for source, _ in answers)
 
 
 def test_check_always_bans_what_the_grader_always_bans():

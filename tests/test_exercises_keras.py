@@ -33,6 +33,16 @@ def test_summaries_drop_the_input_layer_and_read_activations():
         summarise(lambda: 1 / 0)
 
 
+def test_summaries_tell_relu6_from_relu():
+    def clipped(relu):
+        inputs = keras.Input((4,))
+        return lambda: keras.Model(inputs, relu(layers.Dense(2)(inputs)))
+    assert [layer.activation for layer in summarise(clipped(layers.ReLU(6.0)))] == ["linear", "relu6"]
+    assert summarise(clipped(layers.Activation("relu6")))[1] == Layer("ReLU", (None, 2), 0, "relu6")
+    assert summarise(clipped(layers.ReLU()))[1].activation is None
+    assert summarise(clipped(layers.ReLU(4.0)))[1].activation is None
+
+
 def test_first_difference_messages():
     a, b = Layer("Conv2D", (None, 4, 4, 2), 20, "relu"), Layer("Dense", (None, 3), 9, "softmax")
     assert first_difference([a, b], [a, b]) is None

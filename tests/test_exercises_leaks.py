@@ -121,7 +121,7 @@ def test_hints_advice_and_example_labels_do_not_show_graded_values():
     assert found == []
 
 
-OWN_VALUE = re.compile(r" is [^,:]+,")
+OWN_VALUE = re.compile(r" is [^,:]+,| has [\d,]+ parameters,")
 
 
 def feedback_lines():
@@ -129,7 +129,8 @@ def feedback_lines():
     from exercise_corpus import run_check_corpus
 
     exercises = {q.id: exercise for exercise in all_exercises().values() for q in exercise.questions}
-    # The answer's own value ("n_same is 106, too large") is the student's, not a graded one: leave it out.
+    # The answer's own value ("n_same is 106, too large"; a model's "layer 1 (Conv2D) has 13,824 parameters,
+    # expected ...") is the student's, not a graded one: leave it out.
     return [(qid, OWN_VALUE.sub(" is …,", result.message), exercises[qid])
             for qid, _, result, _ in run_check_corpus() if result.status != PASS]
 

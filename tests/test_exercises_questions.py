@@ -124,7 +124,7 @@ def test_ex04_q1():
     assert_wrong(check(ex04.q1, 26, 54), "alexnet_width is 54, too small: forgot the padding?")
     assert_wrong(check(ex04.q1, 25, 55), "out_28 is 25, too small: off by one")
     assert_wrong(check(ex04.q1, 26, 56), "padding applied twice", "or rounded up?")
-    assert_wrong(check(ex04.q1, 26, 54.25), "alexnet_width is 54.25, not a whole number: round down (floor) with //")
+    assert_wrong(check(ex04.q1, 26, 54.25), "alexnet_width is 54.25, not a whole number: forgot the + 1?")   # a known mistake before the generic tip
     assert not check(ex04.q1, None, None).attempted
 
 
@@ -163,7 +163,7 @@ def test_ex04_q5_lenet_variant_matches_the_slide_summary():
 def test_ex04_q6_output_size_function():
     assert check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) // s + 1).status == PASS
     assert check(ex04.q6, lambda i, f, s, p: float((i + 2 * p - f) // s + 1)).status == PASS  # 26.0 is fine
-    assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) / s + 1), "on AlexNet conv1, the result is 55.25, not a whole number: round down (floor) with //")
+    assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) / s + 1), "on AlexNet conv1, the result is 55.25, not a whole number: did you round down?")
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i - f) // s + 1), "on AlexNet conv1", "forgot the padding?")
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 4 * p - f) // s + 1), "padding applied twice?")
     assert_wrong(check(ex04.q6, lambda i, f, s, p: (i + 2 * p - f) // s), "forgot the + 1?")

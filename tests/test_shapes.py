@@ -7,7 +7,7 @@ import pytest
 
 import course_utils  # noqa: F401  (before keras: quiet TensorFlow)
 from course_utils.conv import correlate2d
-from course_utils.shapes import (activation_memory, conv_macs, conv_output_size, conv_params, dense_params,
+from course_utils.shapes import (activation_memory, conv_macs, conv_fans, conv_output_size, conv_params, dense_params,
                                  effective_kernel_size, model_macs, receptive_field, same_padding)
 
 
@@ -192,6 +192,22 @@ def test_conv_params_match_keras():
         layer = keras.layers.Conv2D(filters, kernel)
         layer.build((None, 12, 12, c_in))
         assert layer.count_params() == conv_params(kernel, c_in, filters)
+
+
+@pytest.mark.parametrize("kernel, c_in, filters", [(3, 64, 128), (5, 3, 32), ((1, 7), 16, 8)])
+def test_conv_fans_give_the_std_of_keras_initialisers(kernel, c_in, filters):
+    import keras
+
+    from course_utils.mlp import init_std
+
+    fan_in, fan_out = conv_fans(kernel, c_in, filters)
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    shape = (kh, kw, c_in, filters)
+    assert (fan_in, fan_out) == (kh * kw * c_in, kh * kw * filters)
+    he = np.asarray(keras.initializers.HeNormal(seed=0)(shape)).std()
+    glorot = np.asarray(keras.initializers.GlorotUniform(seed=0)(shape)).std()
+    np.testing.assert_allclose(he, init_std("he", fan_in, fan_out), rtol=0.05)
+    np.testing.assert_allclose(glorot, init_std("glorot", fan_in, fan_out), rtol=0.05)
 
 
 @pytest.mark.parametrize("args, kwargs, error, message", [

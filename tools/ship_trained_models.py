@@ -57,7 +57,7 @@ def main() -> int:
 
 def provenance_page(records: list[dict]) -> str:
     lines = ["# Trained models shipped with the course", "",
-             "The LeNets that notebooks 07, 10 and 11 load, so that every machine studies the same weights",
+             "The LeNets that notebooks 07, 10, 11 and 14 load, so that every machine studies the same weights",
              "(training on another processor gives slightly different ones: see `course_utils/measured.py`).",
              f"Made by `{COMMAND}`, which runs the notebooks named below on the bundled MNIST sample",
              "(`course_utils/data/mnist_sample.npz`) with the shipped weights ignored, so each model trains from its seed;",

@@ -245,8 +245,10 @@ def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False
         wrong = int((~close).sum())
         if wrong > 1:
             message += f" ({wrong} of {close.size} values differ)"
-    if unrounded:
-        return False, f"{message}: round down (floor) with //", True
+    if unrounded:   # a known mistake's advice first: not every formula rounds down ('same' padding rounds up)
+        known = [m.advice for m, w in zip(mistakes, mistake_values)
+                 if m.match == "values" and w is not None and m.matches(values, w, rtol, atol)]
+        return False, f"{message}: {' Or: '.join(known) if known else 'round down (floor) with //'}", True
     return False, _with_mistake(message, values, mistakes, mistake_values, rtol, atol, "values"), True
 
 

@@ -46,11 +46,12 @@ from course_utils.exercises.framework import ERROR, FAIL, PASS, ModelQuestion, R
 from course_utils.sandbox_child import decode_plain, run_probe
 
 FOLDABLE = ("Conv1D", "Conv2D", "Dense", "DepthwiseConv2D", "SeparableConv2D")
-LAYER_ADVICE = "compare that layer with the question's table (model.summary() lists yours; q.hint() helps)"
-MODULE_ADVICE = "list each branch's layers and settings and compare them with the question (q.hint() helps)"
 WIRING_ADVICE = ("right layers, wrong connections: check which tensor each layer is called on (draw the graph: "
                  "the shortcut and every branch start from the block's input)")
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax"}
+# What to try when no known mistake explains the difference (every rejected answer says what to try).
+LAYER_TRY = "compare that layer with the question's description, in the order model.summary() lists them (q.hint() helps)"
+MODULE_TRY = "count the layers of each branch against the question's description (q.hint() helps)"
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,10 @@ def layers_from_plain(answer: dict) -> list[Layer]:
         cls = str(layer.get("class"))
         if cls == "InputLayer":
             continue
-        if cls == "Activation" and activation == "relu":
-            cls, activation = "ReLU", None      # the same layer as layers.ReLU(), which has no activation setting
+        if cls == "Activation" and activation in ("relu", "relu6"):
+            cls, activation = "ReLU", None if activation == "relu" else activation   # the same layer as layers.ReLU()
+        elif cls == "ReLU" and config.get("max_value") == 6:
+            activation = "relu6"                # layers.ReLU(6.0), MobileNet's ReLU6: a ReLU clipped at 6
         inbound = layer.get("inbound") if isinstance(layer.get("inbound"), list) else []
         out.append(Layer(cls, tuple(None if n < 0 else n for n in shape), int(layer.get("params")),
                          activation if isinstance(activation, str) else None, name=str(layer.get("name", "")),
@@ -337,8 +340,8 @@ class LayerSummaryQuestion(ModelQuestion):
                 break
         if not advice:
             advice = _activation_advice(got[index] if index < len(got) else None,
-                                        layout[index] if index < len(layout) else None) or LAYER_ADVICE
-        return self.result(FAIL, f"{message}: {advice}")
+                                        layout[index] if index < len(layout) else None)
+        return self.result(FAIL, f"{message}: {advice or LAYER_TRY}")
 
     def _wiring_message(self, got: list[Layer], want: list[Layer]) -> str | None:
         """The wiring difference of a model whose layers match ``want`` (with its mistake's advice), or None."""
@@ -393,7 +396,7 @@ class LayerSummaryQuestion(ModelQuestion):
         for mistake, wrong_layouts in zip(self.mistakes, self.wrong_layouts()):
             if any(all(self._signature(wrong)[key] == have[key] for key in checked) for wrong in wrong_layouts):
                 return self.result(FAIL, f"{message}: {mistake.advice}")
-        return self.result(FAIL, f"{message}: {MODULE_ADVICE}")
+        return self.result(FAIL, f"{message}: {MODULE_TRY}")
 
 
 def _agrees_through(got: list[Layer], wrong: list[Layer], index: int) -> bool:
