@@ -16,7 +16,9 @@ functions below (:func:`unfreeze_bottom`, ...).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 
 import numpy as np
 
@@ -328,8 +330,8 @@ q1 = ValueQuestion(
             Mistake("the moving statistics stay non-trainable: add them to the frozen weights.",
                     lambda: counted_classifier(True)[1] - counted_classifier(False)[1])],
     },
-    hint=["Build it twice (freeze=False and freeze=True) and sum np.prod(w.shape) over model.trainable_weights and "
-          "model.non_trainable_weights; or count by hand from model.summary().",
+    hint=["Build the model and count, then set base.trainable = False and count again: sum np.prod(w.shape) over "
+          "model.trainable_weights and over model.non_trainable_weights. Or count by hand from model.summary().",
           "Conv2D without bias: 3·3·C_in·filters; BatchNormalization: 4 per channel (γ, β trainable; moving mean and "
           "variance never); Dense: (inputs + 1) × units."],
 )
@@ -337,12 +339,14 @@ q1 = ValueQuestion(
 
 # ---------------------------------------------------------------- q4 · what one training step changes
 
+@functools.lru_cache(maxsize=1)
 def one_step_counts() -> tuple[int, int]:
     """Run the notebook's experiment cell (the second context cell) here and count the changed arrays."""
     from course_utils.transfer import changed_weights
 
     namespace = context()
-    exec(_context_sources()[1], namespace)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):   # the cell prints
+        exec(_context_sources()[1], namespace)
     return (changed_weights(namespace["extraction_before"], namespace["extraction_after"]),
             changed_weights(namespace["tuning_before"], namespace["tuning_after"]))
 
