@@ -347,4 +347,4 @@ p1 = PredictionQuestion(
 )
 
 EXERCISE = Exercise("10_what_cnns_learn", "What CNNs learn: feature maps, saliency, Grad-CAM, occlusion",
-                    [q1, q2, q3, q4, q5, p1], timeout_s=90, given=given_data)
+                    [q1, q2, p1, q3, q4, q5], timeout_s=90, given=given_data)
