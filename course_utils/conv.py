@@ -197,3 +197,51 @@ def pool2d(x, size: int = 2, stride: int | None = None, mode: str = "max", paddi
         conv_output_size(padded.shape[axis], size, stride)
     win = windows2d(padded, (size, size), stride)
     return win.max(axis=(2, 3)) if mode == "max" else np.nanmean(win, axis=(2, 3))
+
+
+def correlation_matrix(kernel, image_shape) -> np.ndarray:
+    """The valid cross-correlation with ``kernel`` as one matrix: a dense layer whose weights are
+    local (zero outside each output's window) and shared (every row holds the same kernel).
+
+    Row ``i * out_w + j`` is output ``(i, j)``: the kernel's weights at the pixels of its window
+    in the flattened image, zeros elsewhere, so ``matrix @ image.ravel()`` is
+    ``correlate2d(image, kernel).ravel()``. The matrix is doubly block Toeplitz: each block row
+    is the one above moved right by one block, each row in a block moved right by one pixel.
+
+    >>> correlation_matrix([[1, 2], [3, 4]], (2, 3)).astype(int).tolist()
+    [[1, 2, 0, 3, 4, 0], [0, 1, 2, 0, 3, 4]]
+    """
+    k = _as_float_array("kernel", kernel, 2)
+    if (not isinstance(image_shape, (tuple, list)) or len(image_shape) != 2
+            or not all(isinstance(n, (int, np.integer)) and n > 0 for n in image_shape)):
+        raise ValueError(f"image_shape must be (height, width) of positive integers, got {image_shape!r}")
+    height, width = (int(n) for n in image_shape)
+    kh, kw = k.shape
+    out_h, out_w = conv_output_size(height, kh), conv_output_size(width, kw)
+    matrix = np.zeros((out_h * out_w, height * width))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = np.zeros((height, width))
+            window[i:i + kh, j:j + kw] = k
+            matrix[i * out_w + j] = window.ravel()
+    return matrix
+
+
+def shift2d(image, dy: int, dx: int) -> np.ndarray:
+    """``image`` moved ``dy`` pixels down and ``dx`` right (negative: up, left); zeros come in, what leaves is lost.
+
+    Unlike ``np.roll`` nothing wraps around, so a pattern near one border does not appear at the other.
+
+    >>> shift2d(np.arange(1, 10).reshape(3, 3), 1, -1).astype(int).tolist()
+    [[0, 0, 0], [2, 3, 0], [5, 6, 0]]
+    """
+    a = _as_float_array("image", image, (2, 3))
+    for name, amount in (("dy", dy), ("dx", dx)):
+        if isinstance(amount, bool) or not isinstance(amount, (int, np.integer)):
+            raise TypeError(f"{name} must be an integer number of pixels, got {amount!r}")
+    out = np.zeros_like(a)
+    height, width = a.shape[:2]
+    if abs(dy) < height and abs(dx) < width:
+        out[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+            a[max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)]
+    return out

@@ -1,6 +1,6 @@
 """Grade a whole class's exercise notebooks, safely, in parallel.
 
-    python -m course_utils.grade SUBMISSIONS --out OUTDIR [--jobs N] [--timeout S]
+    python -m course_utils.grade SUBMISSIONS --out OUTDIR [--jobs N | --cluster local:N | --cluster tcp://HOST:PORT]
 
 ``SUBMISSIONS/<student>/<exercise>.ipynb`` (``<exercise>`` = the student notebook's
 file name, e.g. ``01_convolution_1d.ipynb``). Writes
@@ -13,7 +13,8 @@ file name, e.g. ``01_convolution_1d.ipynb``). Writes
   reuses every record whose submission, exercise and grader are unchanged, so an
   interrupted run loses nothing already graded (``--force`` regrades everything).
 
-Each notebook runs in its own sandboxed child process (:mod:`course_utils.sandbox`);
+Each notebook runs in its own sandboxed child process (:mod:`course_utils.sandbox`), on this
+machine or, with ``--cluster``, on the workers of a Dask cluster (:mod:`course_utils.grade_cluster`);
 statuses are PASS, FAIL, ERROR, TIMEOUT, MEMORY, CRASH, MISSING, INVALID, FORBIDDEN.
 The exit code is 0 whenever grading completed, whatever the submissions did.
 Hidden test inputs are drawn per student from a seed that mixes in the
@@ -37,6 +38,7 @@ import stat
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +46,7 @@ import numpy as np
 from course_utils import sandbox
 from course_utils.exercises import all_exercises
 from course_utils.exercises.framework import CRASH, INVALID, MEMORY, MISSING, STATUSES, TIMEOUT, Result
-from course_utils.exercises.submission import MAX_NOTEBOOK_BYTES, InvalidNotebook, graded_cells, read_notebook
+from course_utils.exercises.submission import MAX_NOTEBOOK_BYTES, InvalidNotebook, graded_cells, parse_notebook, too_large
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "exercises" / "solutions"
@@ -104,8 +106,7 @@ def submission_problem(path: Path) -> str | None:
     if not stat.S_ISREG(info.st_mode):
         return "the notebook is not a regular file"
     if info.st_size > MAX_NOTEBOOK_BYTES:
-        return (f"the file is {info.st_size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
-                "(clear the outputs and save again)")
+        return too_large(info.st_size)
     return None
 
 
@@ -123,6 +124,41 @@ def read_submission(path: Path) -> bytes | None:
             return f.read(MAX_NOTEBOOK_BYTES + 1)
     finally:
         os.close(fd)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's notebook as the parent read it: its bytes (``content``), or why there are none.
+
+    Both None: nothing was submitted (MISSING); ``problem``: the file cannot be graded (INVALID).
+
+    >>> Submission(b"{}").digest[:12], Submission().digest
+    ('44136fa355b3', 'unreadable-or-missing')
+    """
+
+    content: bytes | None = None
+    problem: str | None = None
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.content).hexdigest() if self.content is not None else "unreadable-or-missing"
+
+
+def load_submission(path: Path | None) -> Submission:
+    """Read a submitted notebook once, safely (no link followed, size capped); every later step uses these bytes.
+
+    >>> load_submission(None)
+    Submission(content=None, problem=None)
+    """
+    if path is None:
+        return Submission()
+    problem = submission_problem(path)
+    if problem:
+        return Submission(problem=problem)
+    try:
+        return Submission(read_submission(path))
+    except OSError as exc:
+        return Submission(problem=f"cannot read the file ({exc.strerror or exc})")
 
 
 def instructor_cells(exercise, solutions_dir: Path = SOLUTIONS) -> list[dict]:
@@ -160,10 +196,20 @@ def _status_result(question, status, message) -> Result:
     return Result(status, 0.0, question.points, message)
 
 
-def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.Limits, *, secret: str = "",
-                     deny_read=(), solutions_dir: Path = SOLUTIONS, max_restarts: int = MAX_RESTARTS,
-                     keep_scratch: bool = False, isolate: bool = True) -> dict:
-    """Grade one student's notebook for one exercise; returns the JSON-able record.
+def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.Limits, *,
+                     solutions_dir: Path = SOLUTIONS, **options) -> dict:
+    """Grade one student's notebook file for one exercise; returns the JSON-able record
+    (:func:`grade_content` on the file's bytes; ``options`` are its keywords).
+    """
+    return grade_content(exercise, load_submission(path), student, limits,
+                         slots=instructor_cells(exercise, solutions_dir), **options)
+
+
+def grade_content(exercise, submission: Submission, student: str, limits: sandbox.Limits, *, slots: list[dict],
+                  secret: str = "", deny_read=(), max_restarts: int = MAX_RESTARTS, keep_scratch: bool = False,
+                  isolate: bool = True) -> dict:
+    """Grade one student's notebook (as read by :func:`load_submission`) for one exercise; returns
+    the JSON-able record. ``slots``: the exercise's :func:`instructor_cells`.
 
     ``student`` is the folder name (any bytes, as :func:`os.fsdecode` gives them); the
     record holds its :func:`display_name`.
@@ -180,14 +226,13 @@ def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.
         record["max_points"] = exercise.max_points
         return record
 
-    problem = submission_problem(path) if path is not None else None
-    if problem:
-        record["notes"].append(problem)
-        return finish({q.id: _status_result(q, INVALID, problem) for q in questions})
-    if path is None or not os.path.lexists(path):
+    if submission.problem:
+        record["notes"].append(submission.problem)
+        return finish({q.id: _status_result(q, INVALID, submission.problem) for q in questions})
+    if submission.content is None:
         return finish({q.id: _status_result(q, MISSING, "no notebook submitted") for q in questions})
     try:
-        nb = read_notebook(path)
+        nb = parse_notebook(submission.content)
     except InvalidNotebook as exc:
         record["notes"].append(str(exc))
         return finish({q.id: _status_result(q, INVALID, str(exc)) for q in questions})
@@ -198,7 +243,6 @@ def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.
 
     graded = graded_cells(nb, [q.id for q in questions])
     record["notes"].extend(graded.notes)
-    slots = instructor_cells(exercise, solutions_dir)
     arrays, args, trusted_args = {}, {}, {}
     for q in questions:
         rng = np.random.default_rng(hidden_seed(secret, student, exercise.notebook, q.id))
@@ -287,6 +331,44 @@ def grade_submission(exercise, path: Path | None, student: str, limits: sandbox.
     return finish(results)
 
 
+@dataclass(frozen=True)
+class GradingTask:
+    """Everything one grading run needs, as plain data: what the parent hands to wherever the run
+    happens (a thread here, a cluster's worker), so that no shared filesystem is needed."""
+
+    student: str
+    exercise: str                 # the notebook name, e.g. "01_convolution_1d"
+    submission: Submission
+    limits: sandbox.Limits
+    slots: list                   # instructor_cells(exercise): read by the parent, from its solutions
+    secret: str = ""
+    deny_read: tuple = ()
+    keep_scratch: bool = False
+    isolate: bool = True
+
+
+def run_task(task: GradingTask) -> dict:
+    """The one grading step, wherever it runs: ``{"record": ..., "error": None or the grader's own
+    failure}``. Never raises: a grader bug becomes a CRASH record for this notebook only."""
+    exercise = all_exercises()[task.exercise]
+    try:
+        record = grade_content(exercise, task.submission, task.student, task.limits, slots=task.slots,
+                               secret=task.secret, deny_read=task.deny_read, keep_scratch=task.keep_scratch,
+                               isolate=task.isolate)
+        return {"record": record, "error": None}
+    except Exception as exc:  # a grader bug must not stop the class: record it, say it loudly
+        return {"record": crashed_record(task.student, exercise, exc), "error": f"{type(exc).__name__}: {exc}"}
+
+
+def crashed_record(student: str, exercise, exc: BaseException) -> dict:
+    """The record of a notebook the grader itself failed on: CRASH for every question."""
+    return {"student": display_name(student), "exercise": exercise.notebook,
+            "notes": [one_line(f"grader error: {type(exc).__name__}: {exc}")],
+            "rows": [{"question": q.id, "points": 0.0, "max_points": q.points, "status": CRASH,
+                      "message": "the grader failed on this notebook; your instructor will look at it"}
+                     for q in exercise.questions], "points": 0.0, "max_points": exercise.max_points}
+
+
 def feedback_markdown(record: dict, exercise) -> str:
     """The feedback file handed back to the student (no hidden inputs in it)."""
     lines = [f"# {exercise.title}: feedback", "",
@@ -369,23 +451,32 @@ def grader_fingerprint(exercise, limits: sandbox.Limits, secret: str, solutions_
     (grader, checks and reference code), the solution notebooks, the limits, the secret,
     the isolation, the Python and library versions.
     """
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    files = [(p.relative_to(package).as_posix(), p) for p in sorted(package.rglob("*.py"))]
-    files += [(f"solutions/{p.name}", p) for p in sorted(Path(solutions_dir).glob("*.ipynb"))]
-    for label, path in files:
-        h.update(label.encode())
+    h = hashlib.sha256(code_fingerprint().encode())
+    for path in sorted(Path(solutions_dir).glob("*.ipynb")):
+        h.update(f"solutions/{path.name}".encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
     h.update(repr((exercise.notebook, float(limits.timeout_s), limits.memory_mb, limits.cpu_s, limits.output_chars,
                    float(limits.wall_s), limits.file_mb, limits.open_files, limits.disk_mb, limits.nproc)).encode())
+    h.update(repr(isolate).encode())
+    h.update(hashlib.sha256(secret.encode()).digest())
+    return h.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """The grading code of this installation: course_utils' Python files, the Python and library
+    versions, the audit-hook switch. A cluster's workers must have the same as the parent."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
     versions = []
     for dist in VERSIONED:
         try:
             versions.append((dist, importlib.metadata.version(dist)))
         except importlib.metadata.PackageNotFoundError:
             versions.append((dist, None))
-    h.update(repr((platform.python_version(), versions, isolate, sandbox.audit_hook_enabled())).encode())
-    h.update(hashlib.sha256(secret.encode()).digest())
+    h.update(repr((platform.python_version(), versions, sandbox.audit_hook_enabled())).encode())
     return h.hexdigest()
 
 
@@ -511,13 +602,19 @@ class Progress:
 def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeout: float | None = None,
                 exercises: list[str] | None = None, force: bool = False, secret: str | None = None,
                 memory_mb: int | None = None, solutions_dir: Path = SOLUTIONS, progress: bool = True,
-                keep_scratch: bool = False, isolate: bool = True) -> dict:
+                keep_scratch: bool = False, isolate: bool = True, cluster: str | None = None) -> dict:
     """Grade every student × exercise; returns a summary dict (also what the CLI prints).
 
     ``isolate=False`` (the CLI's ``--no-isolation``) runs the children without bubblewrap:
     only for notebooks you trust. With isolation on and unavailable, this stops with one
-    line saying why and how to get it.
+    line saying why and how to get it. ``cluster`` (``"local:N"``, ``"tcp://HOST:PORT"``)
+    runs the grading step on a Dask cluster's workers instead of ``jobs`` threads here
+    (:mod:`course_utils.grade_cluster`); everything else, records and CSVs included, stays here.
     """
+    if cluster is not None:
+        from course_utils import grade_cluster
+
+        cluster = grade_cluster.usable_cluster(cluster)   # a bad address stops here, before any work
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
         raise SystemExit(f"{submissions} is not a folder of student folders")
@@ -530,12 +627,12 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
     secret = os.environ.get("COURSE_GRADING_SECRET", "") if secret is None else secret
     students, chosen = discover(submissions, exercises)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    tasks, fingerprints, limits_by_ex = [], {}, {}
+    tasks, fingerprints, limits_by_ex, slots_by_ex = [], {}, {}, {}
     for exercise in chosen:
         limits = sandbox.Limits(timeout_s=timeout or exercise.timeout_s, memory_mb=memory_mb or exercise.memory_mb)
         limits_by_ex[exercise.notebook] = limits
         fingerprints[exercise.notebook] = grader_fingerprint(exercise, limits, secret, solutions_dir, isolate=isolate)
-        instructor_cells(exercise, solutions_dir)  # fail fast on a broken instructor notebook
+        slots_by_ex[exercise.notebook] = instructor_cells(exercise, solutions_dir)  # fails fast when broken
         for student in students:
             tasks.append((student, exercise))
     bar = Progress(len(tasks), progress)
@@ -544,36 +641,26 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
     def record_path(student, exercise):
         return out / "results" / output_name(student) / f"{exercise.notebook}.json"
 
-    def crashed(student, exercise, exc):
-        return {"student": display_name(student), "exercise": exercise.notebook,
-                "notes": [one_line(f"grader error: {type(exc).__name__}: {exc}")],
-                "rows": [{"question": q.id, "points": 0.0, "max_points": q.points, "status": CRASH,
-                          "message": "the grader failed on this notebook; your instructor will look at it"}
-                         for q in exercise.questions], "points": 0.0, "max_points": exercise.max_points}
-
-    def work(student, exercise):
-        path = submissions / student / f"{exercise.notebook}.ipynb"
-        try:
-            content = None if submission_problem(path) else read_submission(path)
-        except OSError:
-            content = None
-        digest = hashlib.sha256(content).hexdigest() if content is not None else "unreadable-or-missing"
-        fingerprint = hashlib.sha256(f"{fingerprints[exercise.notebook]}:{digest}".encode()).hexdigest()
-        target = record_path(student, exercise)
+    def prepare(student, exercise):
+        """Here, always: (task, fingerprint, the stored record when it can be reused, else None)."""
+        submission = load_submission(submissions / student / f"{exercise.notebook}.ipynb")
+        fingerprint = hashlib.sha256(f"{fingerprints[exercise.notebook]}:{submission.digest}".encode()).hexdigest()
         if not force:
-            raw = _read_regular(target, MAX_RECORD_BYTES)
+            raw = _read_regular(record_path(student, exercise), MAX_RECORD_BYTES)
             old = verify_record(raw, key) if raw is not None else None
             if old is not None and old.get("fingerprint") == fingerprint:
-                return old, True
-        try:
-            record = grade_submission(exercise, path, student, limits_by_ex[exercise.notebook], secret=secret,
-                                      deny_read=(submissions, out), solutions_dir=solutions_dir,
-                                      keep_scratch=keep_scratch, isolate=isolate)
-        except Exception as exc:  # a grader bug must not stop the class: record it, say it loudly
-            print(f"\ngrader error on {display_name(student)}/{exercise.notebook}: {type(exc).__name__}: {exc}",
-                  file=sys.stderr)
-            record = crashed(student, exercise, exc)
+                return None, fingerprint, old
+        task = GradingTask(student, exercise.notebook, submission, limits_by_ex[exercise.notebook],
+                           slots_by_ex[exercise.notebook], secret, (str(submissions), str(out)), keep_scratch, isolate)
+        return task, fingerprint, None
+
+    def finish(student, exercise, fingerprint, outcome):
+        """Here, always: the graded task's record, signed and written once (atomic renames)."""
+        if outcome["error"]:
+            print(f"\ngrader error on {display_name(student)}/{exercise.notebook}: {outcome['error']}", file=sys.stderr)
+        record = outcome["record"]
         record["fingerprint"] = fingerprint
+        target = record_path(student, exercise)
         try:
             _write_atomic(out / "feedback" / output_name(student) / f"{exercise.notebook}.md",
                           feedback_markdown(record, exercise))
@@ -581,28 +668,32 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
         except (OSError, ValueError) as exc:
             print(f"\ncould not write the record of {display_name(student)}/{exercise.notebook}: {exc}",
                   file=sys.stderr)
-        return record, False
+        return record
 
     def safe_work(student, exercise):
         try:
-            return work(student, exercise)
+            task, fingerprint, old = prepare(student, exercise)
+            return (old, True) if task is None else (finish(student, exercise, fingerprint, run_task(task)), False)
         except Exception as exc:  # never lose a row, whatever happened
-            return crashed(student, exercise, exc), False
+            return crashed_record(student, exercise, exc), False
+
+    def graded_here():
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(safe_work, s, e): (s, e) for s, e in tasks}
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    yield futures[future], *future.result()
+            except (KeyboardInterrupt, GeneratorExit):
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
 
     records = {}
     start = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(safe_work, s, e): (s, e) for s, e in tasks}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                student, exercise = futures[future]
-                record, was_reused = future.result()
-                reused += was_reused
-                records[(student, exercise.notebook)] = record
-                bar.step(f"{student}/{exercise.notebook}")
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    graded = graded_here() if cluster is None else grade_cluster.graded_on(cluster, tasks, prepare, finish)
+    for (student, exercise), record, was_reused in graded:
+        reused += was_reused
+        records[(student, exercise.notebook)] = record
+        bar.step(f"{student}/{exercise.notebook}")
     elapsed = time.perf_counter() - start
     write_csvs(out, students, chosen, records)
     counts = {s: 0 for s in STATUSES}
@@ -610,7 +701,7 @@ def grade_class(submissions: Path, out: Path, *, jobs: int | None = None, timeou
         for row in record["rows"]:
             counts[row["status"]] += 1
     summary = {"students": len(students), "exercises": [e.notebook for e in chosen], "submissions": len(tasks),
-               "reused": reused, "seconds": round(elapsed, 2), "jobs": jobs,
+               "reused": reused, "seconds": round(elapsed, 2), "jobs": jobs, "cluster": cluster and cluster.spec,
                "seconds_per_submission": round(elapsed / max(1, len(tasks) - reused), 3), "statuses": counts}
     return summary
 
@@ -643,6 +734,9 @@ def main(argv=None) -> int:
     parser.add_argument("submissions", type=Path, help="folder with one sub-folder per student")
     parser.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ go")
     parser.add_argument("--jobs", type=int, default=None, help="notebooks graded in parallel (default: CPU count)")
+    parser.add_argument("--cluster", default=None, metavar="local[:N] | tcp://HOST:PORT",
+                        help="grade on a Dask cluster: N local worker processes, or a running scheduler (needs the "
+                             "cluster extra: pip install -e '.[cluster]')")
     parser.add_argument("--timeout", type=float, default=None,
                         help="CPU seconds per notebook run; waiting stops at 3x that + 10 s (default: the exercise's, 20 for most)")
     parser.add_argument("--memory-mb", type=int, default=None, help="address-space limit per notebook run")
@@ -659,14 +753,15 @@ def main(argv=None) -> int:
         summary = grade_class(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
                               exercises=args.exercise, force=args.force, memory_mb=args.memory_mb,
                               progress=not args.quiet, keep_scratch=args.keep_scratch, solutions_dir=args.solutions,
-                              isolate=not args.no_isolation)
+                              isolate=not args.no_isolation, cluster=args.cluster)
     except KeyboardInterrupt:
         print("\ninterrupted: the notebooks graded so far are kept in results/; run the same command again to "
               "finish (grades.csv is written at the end)", file=sys.stderr)
         return 130
     statuses = ", ".join(f"{k} {v}" for k, v in summary["statuses"].items() if v)
+    where = f"on the cluster {summary['cluster']}" if summary["cluster"] else f"with {summary['jobs']} job(s)"
     print(f"graded {summary['submissions']} notebooks ({summary['reused']} unchanged, reused) of "
-          f"{summary['students']} students in {summary['seconds']} s with {summary['jobs']} job(s): {statuses}")
+          f"{summary['students']} students in {summary['seconds']} s {where}: {statuses}")
     print(f"wrote {args.out / 'grades.csv'}, {args.out / 'gradebook.csv'} and {args.out / 'feedback'}/")
     return 0
 

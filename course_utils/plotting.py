@@ -17,6 +17,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+HEAT_CMAP = "inferno"
+"""Perceptually uniform colour map for maps that are never negative (saliency, Grad-CAM, probability drops)."""
+SIGNED_CMAP = "RdBu_r"
+"""Diverging colour map, white at 0, for signed maps (gradients, differences)."""
+
 
 def _new_axes(ax, figsize):
     if ax is not None:
@@ -193,3 +198,56 @@ def confusion_matrix(y_true, y_pred, n_classes: int = 10, labels: Sequence[str] 
     fig.tight_layout()
     fig.confusion = counts
     return fig
+
+
+def heat_overlay(ax, image, heat, vmax=None, cmap: str = HEAT_CMAP, alpha: float = 0.6, title: str | None = None):
+    """A non-negative heat map (saliency, Grad-CAM) drawn over a grayscale image, from 0 to ``vmax``.
+
+    Returns the heat layer, so that a colour bar can show its scale: ``fig.colorbar(layer, ax=axes)``.
+
+    >>> fig, ax = plt.subplots()
+    >>> layer = heat_overlay(ax, np.zeros((4, 4)), np.eye(4), vmax=2)
+    >>> layer.get_cmap().name, layer.get_clim()
+    ('inferno', (0.0, 2.0))
+    """
+    heat = np.asarray(heat, dtype=float)
+    if np.shape(image)[:2] != heat.shape:
+        raise ValueError(f"the heat map {heat.shape} must have the image's height and width {np.shape(image)[:2]}")
+    if (heat < 0).any():
+        raise ValueError(f"heat_overlay shows maps that are never negative (min {heat.min():g}); "
+                         f"use the diverging {SIGNED_CMAP!r} for a signed map")
+    ax.imshow(image, cmap="gray")
+    layer = ax.imshow(heat, cmap=cmap, alpha=alpha, vmin=0, vmax=heat.max() if vmax is None else vmax)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return layer
+
+
+def orientation_wheel(ax, cmap: str = "hsv", size: int = 101):
+    """A colour-wheel legend for an orientation map ``atan2(gy, gx)`` in degrees, in image axes.
+
+    Image rows grow downwards, so the wheel is drawn the same way: the colour to the right of
+    its centre is 0°, below it 90°, to the left ±180°, above it -90°. Draw the map itself with
+    ``imshow(angles, cmap=cmap, vmin=-180, vmax=180)``. Returns the wheel's angles (NaN outside the ring).
+
+    >>> fig, ax = plt.subplots()
+    >>> angles = orientation_wheel(ax, size=5)
+    >>> [float(angles[r, c]) for r, c in ((2, 4), (4, 2), (2, 0), (0, 2))]   # right, below, left, above
+    [0.0, 90.0, 180.0, -90.0]
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or size < 5 or size % 2 == 0:
+        raise ValueError(f"size must be an odd number of pixels >= 5, got {size!r}")
+    half = size // 2
+    rows, cols = np.mgrid[-half:half + 1, -half:half + 1]
+    radius = np.hypot(rows, cols) / half
+    angles = np.degrees(np.arctan2(rows, cols))
+    angles = np.where((radius <= 1) & (radius >= 0.35), angles, np.nan)
+    ax.imshow(angles, cmap=cmap, vmin=-180, vmax=180)
+    for angle, text in ((0, "0°"), (90, "90°"), (180, "180°"), (-90, "-90°")):
+        dx, dy = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+        ax.text(half + 1.3 * half * dx, half + 1.3 * half * dy, text, ha="center", va="center", fontsize=8)
+    ax.set_xlim(-0.45 * size, 1.45 * size - 1)
+    ax.set_ylim(1.35 * size - 1, -0.35 * size)
+    ax.axis("off")
+    return angles

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from course_utils.conv import conv2d, convolve2d, correlate2d, correlate2d_loops, pool2d, windows2d
+from course_utils.conv import (conv2d, convolve2d, correlate2d, correlate2d_loops, correlation_matrix, pool2d,
+                               shift2d, windows2d)
 
 # A³ TensorFlow-Keras lecture: the 5x5 image and the Laplacian-like kernel of the worked example.
 IMAGE = np.array([[5, 8, 0, 4, 8], [3, 9, 2, 9, 2], [4, 9, 2, 3, 6], [5, 4, 8, 2, 0], [5, 8, 0, 0, 8]])
@@ -230,3 +231,54 @@ def test_windows2d_bad_inputs():
         windows2d(np.ones((2, 2)), (3, 3))
     with pytest.raises(ValueError, match="at least 2 axes"):
         windows2d(np.ones(4), (1, 1))
+
+
+# ------------------------------------------------------------ the convolution as a constrained dense layer
+
+@pytest.mark.parametrize("image_shape, kernel_shape", [((5, 5), (3, 3)), ((4, 7), (2, 3)), ((6, 3), (1, 1))])
+def test_correlation_matrix_is_correlate2d(image_shape, kernel_shape):
+    rng = np.random.default_rng(3)
+    image, kernel = rng.normal(size=image_shape), rng.normal(size=kernel_shape)
+    matrix = correlation_matrix(kernel, image_shape)
+    expected = correlate2d(image, kernel)
+    assert matrix.shape == (expected.size, image.size)
+    np.testing.assert_allclose(matrix @ image.ravel(), expected.ravel())
+
+
+def test_correlation_matrix_is_local_and_shared():
+    kernel = np.arange(1, 10).reshape(3, 3)
+    matrix = correlation_matrix(kernel, (5, 5))
+    assert (matrix != 0).sum(axis=1).tolist() == [9] * 9                       # local: 9 weights per output
+    assert [sorted(row[row != 0].astype(int)) for row in matrix] == [list(range(1, 10))] * 9   # shared
+    np.testing.assert_array_equal(matrix[1], np.roll(matrix[0], 1))             # one pixel right
+    np.testing.assert_array_equal(matrix[3], np.roll(matrix[0], 5))             # one image row down
+    assert np.flatnonzero(matrix[4]).tolist() == [6, 7, 8, 11, 12, 13, 16, 17, 18]
+
+
+def test_shift2d_moves_without_wrapping():
+    image = np.arange(1, 13).reshape(3, 4)
+    assert shift2d(image, 0, 1).astype(int).tolist() == [[0, 1, 2, 3], [0, 5, 6, 7], [0, 9, 10, 11]]
+    assert shift2d(image, -2, 0).astype(int).tolist() == [[9, 10, 11, 12], [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert shift2d(image, 3, 0).sum() == 0 and shift2d(image, 0, -4).sum() == 0
+    np.testing.assert_array_equal(shift2d(shift2d(image, 1, 1), -1, -1)[:2, :3], image[:2, :3])
+    assert shift2d(np.ones((4, 4, 2)), 1, 2).sum(axis=(0, 1)).tolist() == [6.0, 6.0]   # channels-last
+
+
+def test_correlation_is_shift_equivariant_away_from_the_borders():
+    rng = np.random.default_rng(5)
+    image, kernel = rng.normal(size=(12, 12)), rng.normal(size=(3, 3))
+    for dy, dx in [(1, 2), (-2, 1), (3, -3)]:
+        moved_first = correlate2d(shift2d(image, dy, dx), kernel)
+        moved_after = shift2d(correlate2d(image, kernel), dy, dx)
+        inner = (slice(3, -3), slice(3, -3))
+        np.testing.assert_allclose(moved_first[inner], moved_after[inner])
+        assert not np.allclose(moved_first, moved_after)        # at the border they differ
+
+
+def test_correlation_matrix_and_shift2d_bad_inputs():
+    with pytest.raises(ValueError, match=r"image_shape must be \(height, width\) of positive integers, got \(5,\)"):
+        correlation_matrix(np.ones((3, 3)), (5,))
+    with pytest.raises(ValueError, match="kernel must be 2-D"):
+        correlation_matrix(np.ones(3), (5, 5))
+    with pytest.raises(TypeError, match="dx must be an integer number of pixels, got 1.5"):
+        shift2d(np.ones((3, 3)), 0, 1.5)

@@ -32,6 +32,13 @@ def test_every_pip_pin_is_in_environment_yml():
     assert pip_pins() == conda_pins()
 
 
+def test_the_cluster_extra_is_in_environment_yml():
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["cluster"]
+    pip_section = re.findall(r"^\s{6}- (\S+)", (ROOT / "environment.yml").read_text(), re.M)
+    assert extra == ["dask[distributed]>=2024.1"]
+    assert set(extra) <= set(pip_section)
+
+
 def test_design_card_packages_are_pinned():
     for name in ("jupyterlab", "numpy", "keras", "matplotlib", "nbval"):
         assert re.fullmatch(r"\d+\.\d+", pip_pins()[name]), name

@@ -72,6 +72,13 @@ MARKUP: dict[str, dict[str, str]] = {
         "406d47da": "slide",  # ## 6. A feature detector on a smiley
         "ab01b749": "notes",  # smiley = np.array([[0, 0, 0, 0, 0, 0, 0],
         "e471d532": "subslide",  # **Where does the detector respond most?**
+        "7c0a1e01": "slide",  # ## 7. Why convolutions: from a dense layer to a conv layer
+        "7c0a1e02": "subslide",  # **Three 9×25 weight matrices: dense, local, shared**
+        "7c0a1e08": "subslide",  # ### Translation equivariance
+        "7c0a1e11": "subslide",  # **Look: the two orders differ only at the border**
+        "7c0a1e13": "subslide",  # **Which layers break it: stride, pooling, dense**
+        "7c0a1e15": "subslide",  # **Pooling buys approximate local invariance instead**
+        "7c0a1e18": "slide",  # ## 8. Making it fast
         "9e7cf23e": "notes",  # def correlate2d_naive(image, kernel):
         "8b8da5eb": "subslide",  # ### Vectorised, way 2: loop over the kernel, not the image
         "4185a972": "notes",  # def correlate2d_shifted(image, kernel):
@@ -186,6 +193,8 @@ MARKUP: dict[str, dict[str, str]] = {
         "5df92231": "slide",  # ## 2 · The backward passes
         "eb47616d": "subslide",  # **Why col2im is the right backward: it is the adjoint of im2
         "3e4183c5": "notes",  # K = np.arange(1, 10, dtype=float).reshape(3, 3)
+        "6b0d1f01": "subslide",  # **The input gradient in one formula: a full correlation with th
+        "6b0d1f03": "subslide",  # **The same map is a transposed convolution**
         "235ec537": "subslide",  # **Max-pool backward: the gradient goes to the winner**
         "b4657e82": "subslide",  # **Picture: where the gradient lands**
         "bb87c781": "slide",  # ## 3 · Numerical gradient check
@@ -242,25 +251,31 @@ MARKUP: dict[str, dict[str, str]] = {
         "c237ce1e": "skip",  # from course_utils.session import setup_notebook
         "5dce9054": "skip",  # **A small helper to measure a model and free its memory**
         "d7a3ea43": "skip",  # # side code: bookkeeping for the comparison table at the end
+        "5a1d0c31": "skip",  # **A helper to draw a block from the model itself**
+        "5a1d0c32": "skip",  # # side code: one figure per block; the numbers under it come
         "28cf709f": "slide",  # ## 1. Recap: a first CNN and where its parameters live
-        "67bc2284": "notes",  # print(inspect.getsource(arch.first_cnn))
+        "df3627b7": "subslide",  # **Draw it, read from the model itself**
         "52b792ed": "notes",  # model = arch.first_cnn()
         "2584b294": "slide",  # ## 2. The ImageNet challenge, 2010–2017
         "8154a219": "subslide",  # **Plot the winning top-5 errors**
         "2961820c": "slide",  # ## 3. AlexNet (2012): a big CNN trained on GPUs
         "659c47d8": "notes",  # one_gpu = arch.alexnet()
         "26bdc7e4": "slide",  # ## 4. VGG-16 (2014): only 3×3 filters, but deep
+        "bbe97f1a": "subslide",  # **The VGG block, drawn from `arch.vgg_block`**
         "6d56ad11": "notes",  # ours = arch.vgg16()
         "cb0e7c51": "slide",  # ## 5. GoogLeNet (2014): parallel branches and 1×1 bottleneck
-        "db1e4dd0": "notes",  # print(inspect.getsource(arch.inception_module))
+        "eb9735aa": "subslide",  # **The Inception module, drawn from `arch.inception_module`**
         "7439ac9b": "notes",  # f1, f3r, f3, f5r, f5, pool = arch.GOOGLENET_MODULES["3a"]
         "a7298e5b": "slide",  # ## 6. ResNet (2015): learn the difference, keep a shortcut
-        "5dbf5e17": "notes",  # print(inspect.getsource(arch.bottleneck_block))
+        "e79aae3a": "subslide",  # **The basic block (ResNet-18 and -34), drawn from `arch.basic_b
+        "32967a7d": "subslide",  # **The bottleneck block (ResNet-50, -101, -152), drawn from `ar
         "6469bc6a": "notes",  # reference = keras.applications.ResNet50(weights=None)
         "68c2b46d": "slide",  # ## 7. ResNeXt (2016): split, transform, merge
-        "d8c42e15": "notes",  # print(inspect.getsource(arch.grouped_conv2d))
+        "7b63a973": "subslide",  # **A grouped convolution is the paths side by side**
+        "d8c42e15": "notes",  # inputs = keras.Input((6, 6, 16))
+        "f61309cc": "subslide",  # **The ResNeXt block and ResNeXt-50 (32×4d)**
         "f8d016d8": "slide",  # ## 8. DenseNet (2017): reuse every earlier feature map
-        "9d4280ba": "notes",  # for function in (arch.dense_layer, arch.dense_block, arch.tr
+        "4af4c52a": "subslide",  # **A dense block and a transition, drawn from `arch.dense_block`
         "27d4c7f0": "notes",  # channels, after_transitions = 64, []
         "a3aa3cc5": "slide",  # ## 9. Multiply-adds: what one image costs
         "c26f1410": "subslide",  # **Plot parameters against multiply-adds**

@@ -79,9 +79,29 @@ def read_notebook(path: Path) -> dict:
     except OSError as exc:
         raise InvalidNotebook(f"cannot read the file ({exc.strerror})") from None
     if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidNotebook(f"the file is {size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
-                              "(clear the outputs and save again)")
-    raw = path.read_bytes()
+        raise InvalidNotebook(too_large(size))
+    return parse_notebook(path.read_bytes())
+
+
+def too_large(size: int) -> str:
+    """Why a notebook of ``size`` bytes is refused, in one line."""
+    return (f"the file is {size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed "
+            "(clear the outputs and save again)")
+
+
+def parse_notebook(raw: bytes) -> dict:
+    """Validate a notebook's bytes (size limit, JSON, nbformat v4 schema), as :func:`read_notebook` does
+    for a file: the grader reads the file once and ships these bytes to wherever it grades.
+
+    >>> parse_notebook(b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')["cells"]
+    []
+    >>> parse_notebook(b"{")
+    Traceback (most recent call last):
+    ...
+    course_utils.exercises.submission.InvalidNotebook: the file is not a notebook (not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1))
+    """
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(too_large(len(raw)))
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -105,11 +105,14 @@ def submission(notebook: str, answers: dict) -> str:
     return json.dumps(nb, indent=1)
 
 
-def make_class(out: Path, students: int = 30, adversarial: bool = True, exercises=DEFAULT_EXERCISES) -> dict:
+def make_class(out: Path, students: int = 30, adversarial: bool = True, exercises=DEFAULT_EXERCISES,
+               profiles=PROFILES) -> dict:
     """Write ``out/<student>/<exercise>.ipynb``; return ``{(student, notebook, qid): (status, points)}``.
 
     Points of wrong answers are what the grader must give; statuses of adversarial
-    notebooks too. Profiles rotate so every kind appears in a class of 10 or more.
+    notebooks too. ``profiles`` rotate, so that every kind of :data:`PROFILES` appears in a
+    class of 10 or more; ``profiles=("solution",)`` gives a class of solutions, which any
+    exercise can have (the other profiles need a :data:`WRONG` answer for each question).
     """
     out = Path(out)
     expected = {}
@@ -122,7 +125,7 @@ def make_class(out: Path, students: int = 30, adversarial: bool = True, exercise
         folder.mkdir(parents=True, exist_ok=True)
         for e_index, (name, exercise) in enumerate(exercises.items()):
             sources = graded_sources(name)
-            profile = PROFILES[(number + 3 * e_index) % len(PROFILES)]
+            profile = profiles[(number + 3 * e_index) % len(profiles)]
             adversary = None
             if e_index == 0 and special and number % 4 == 3 and number // 4 < len(special):
                 adversary = special[number // 4]
