@@ -59,8 +59,8 @@ def score_function(model):
     >>> import keras
     >>> net = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2, activation="softmax")])
     >>> net.layers[-1].set_weights([np.array([[1.0, -1.0]]), np.zeros(2)])
-    >>> ops.convert_to_numpy(score_function(net)(np.array([[3.0]])))
-    array([[ 3., -3.]])
+    >>> ops.convert_to_numpy(score_function(net)(np.array([[3.0]], dtype="float32")))
+    array([[ 3., -3.]], dtype=float32)
     """
     head, score = _split(model, len(model.layers) - 1)
     return lambda x: score(head(x))

@@ -30,7 +30,7 @@ def notebook():
 
 
 def test_the_context_cell_rebuilds_the_course_model(notebook):
-    images = ex.test_images()[0][:50]
+    images = ex.held_out_images()[0][:50]
     reference = ex.course_model()
     assert [layer.name for layer in notebook["model"].layers[:8]] == [layer.name for layer in reference.layers[:8]]
     assert notebook["model"].count_params() == reference.count_params() == 61_706

@@ -55,7 +55,7 @@ def course_model():
     return model
 
 
-def test_images():
+def held_out_images():
     """The bundled sample's 1,996 test digits, prepared (N, 28, 28, 1) float32, and their labels."""
     _, _, x_test, y_test = _mnist()
     return x_test, y_test
@@ -70,7 +70,7 @@ def given_data() -> dict:
     ((61706,), (8, 28, 28, 1))
     """
     weights = np.concatenate([w.ravel() for w in course_model().get_weights()]).astype(np.float32)
-    x_test, y_test = test_images()
+    x_test, y_test = held_out_images()
     return {"lenet_weights": weights, "digits": x_test[:N_DIGITS], "digit_labels": y_test[:N_DIGITS].astype(np.int64),
             "edges": EDGES}
 
@@ -147,7 +147,7 @@ def _c1_gradient(image, class_index):
 
 
 def _hidden_images(rng, n):
-    x_test, _ = test_images()
+    x_test, _ = held_out_images()
     return x_test[N_DIGITS + rng.choice(len(x_test) - N_DIGITS, size=n, replace=False)]
 
 
@@ -156,7 +156,7 @@ def _saliency_cases(rng):
 
 
 def _example(k, class_index=None):
-    x_test, y_test = test_images()
+    x_test, y_test = held_out_images()
     return x_test[k], int(y_test[k] if class_index is None else class_index)
 
 
