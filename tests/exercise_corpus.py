@@ -376,11 +376,11 @@ CORPUS = {
                  "    with tf.GradientTape() as tape:\n        a, s = m(image[None])\n        c = s[0, class_index]\n"
                  "    g = np.maximum(tape.gradient(c, a).numpy()[0], 0)\n"
                  "    return np.maximum((a.numpy()[0] * g.mean(axis=(0, 1))).sum(axis=-1), 0)", WRONG),
-                ("def grad_cam(image, class_index, layer):\n"                                     # abs instead of ReLU
+                ("def grad_cam(image, class_index, layer):\n"                                     # sum, not mean
                  "    m = keras.Model(score_model.input, [score_model.get_layer(layer).output, score_model.output])\n"
                  "    with tf.GradientTape() as tape:\n        a, s = m(image[None])\n        c = s[0, class_index]\n"
                  "    g = tape.gradient(c, a).numpy()[0]\n"
-                 "    return np.abs((a.numpy()[0] * g.mean(axis=(0, 1))).sum(axis=-1))", WRONG)],
+                 "    return np.maximum((a.numpy()[0] * g.sum(axis=(0, 1))).sum(axis=-1), 0)", WRONG)],
     "ex10.q4": [("def occlusion(image, class_index, patch, stride):\n    rows = cols = (image.shape[0] - patch) // stride + 1\n"
                  "    batch = [image]\n    for i in range(rows):\n        for j in range(cols):\n"
                  "            x = image.copy()\n            x[i * stride:i * stride + patch, j * stride:j * stride + patch, :] = 0.0\n"
