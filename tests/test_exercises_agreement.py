@@ -62,7 +62,8 @@ def _grade_corpus(tmp_path, wanted):
             path = tmp_path / f"{exercise.notebook}-{k}" / f"{exercise.notebook}.ipynb"
             path.parent.mkdir()
             path.write_text(submission(exercise.notebook, answers), encoding="utf-8")
-            record = grade_submission(exercise, path, f"batch{k}", sandbox.Limits(timeout_s=exercise.timeout_s))
+            limits = sandbox.Limits(timeout_s=exercise.timeout_s, memory_mb=exercise.memory_mb)   # as grade's main
+            record = grade_submission(exercise, path, f"batch{k}", limits)
             for row in record["rows"]:
                 if row["question"] in batch:
                     statuses[(row["question"], batch[row["question"]])] = (row["status"], row["message"])
