@@ -50,8 +50,20 @@ def gradient(fn, x) -> np.ndarray:
 def class_scores(model, images) -> np.ndarray:
     """The pre-softmax class scores (logits) of ``images``, shape ``(N, classes)``."""
     images = _check_images(model, images)
+    return ops.convert_to_numpy(score_function(model)(images))
+
+
+def score_function(model):
+    """``images -> pre-softmax class scores``: the differentiable function that :func:`saliency_map` differentiates.
+
+    >>> import keras
+    >>> net = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2, activation="softmax")])
+    >>> net.layers[-1].set_weights([np.array([[1.0, -1.0]]), np.zeros(2)])
+    >>> ops.convert_to_numpy(score_function(net)(np.array([[3.0]], dtype="float32")))
+    array([[ 3., -3.]], dtype=float32)
+    """
     head, score = _split(model, len(model.layers) - 1)
-    return ops.convert_to_numpy(score(head(images)))
+    return lambda x: score(head(x))
 
 
 def layer_outputs(model, images, names) -> dict:
@@ -88,9 +100,9 @@ def saliency_map(model, images, classes) -> np.ndarray:
     """
     images = _check_images(model, images)
     classes = _check_classes(classes, len(images), model.outputs[0].shape[-1])
-    head, score = _split(model, len(model.layers) - 1)
+    scores = score_function(model)
     mask = ops.one_hot(classes, model.outputs[0].shape[-1])
-    grads = gradient(lambda x: score(head(x)) * mask, images)
+    grads = gradient(lambda x: scores(x) * mask, images)
     return np.abs(grads).max(axis=-1)
 
 

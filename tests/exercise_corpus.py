@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from contextlib import redirect_stdout
 
+from course_utils.checks.protocol import Probe
 from course_utils.exercises import all_exercises
 from course_utils.grading.job import instructor_cells
 from course_utils.grading.synthetic import graded_sources
@@ -328,6 +329,126 @@ CORPUS = {
                  "        plus[idx] += eps\n        minus[idx] -= eps\n"
                  "        g = np.sum((conv_forward(x, plus, b, stride, padding) - conv_forward(x, minus, b, stride, padding)) * dout) / (2 * eps)\n"
                  "        errors.append(abs(dw[idx] - g))\n    return max(errors)", WRONG)],
+    'ex01.p2': [
+                ('prediction = "yes"', RIGHT),
+                ("prediction = 'Yes '", RIGHT),
+                ('prediction = "no"', WRONG),
+                ('prediction = "reversed"', WRONG),
+                ('prediction = True', WRONG)],
+    'ex02.p2': [
+                ('prediction = 4', RIGHT),
+                ('prediction = 4.0', RIGHT),
+                ('prediction = 9', WRONG),
+                ('prediction = 6', WRONG),
+                ("prediction = '4'", WRONG)],
+    'ex03.p2': [
+                ('prediction = 4', RIGHT),
+                ('prediction = 1 + 2 + 1', RIGHT),
+                ('prediction = 1', WRONG),
+                ('prediction = 2', WRONG),
+                ('prediction = 8', WRONG)],
+    'ex04.p2': [
+                ('prediction = 7', RIGHT),
+                ('prediction = 28 // 4', RIGHT),
+                ('prediction = 28', WRONG),
+                ('prediction = 6', WRONG),
+                ('prediction = (7, 7)', WRONG)],
+    'ex05.p2': [
+                ('prediction = 6', RIGHT),
+                ('prediction = 6.0', RIGHT),
+                ('prediction = 9', WRONG),
+                ('prediction = 25', WRONG),
+                ('prediction = 1', WRONG)],
+    'ex06.p2': [
+                ('prediction = 100', RIGHT),
+                ('prediction = 1e2', RIGHT),
+                ('prediction = 10', WRONG),
+                ('prediction = 1000', WRONG),
+                ('prediction = 1e-6', WRONG)],
+    'ex07.q1': [
+                ("def build_lenet():\n    return keras.Sequential([keras.Input((28, 28, 1)),\n        layers.Conv2D(6, 5, padding='same'), layers.Activation('relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(16, 5, activation='relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(120, 1, activation='relu'), layers.Flatten(),\n        layers.Dense(84, activation='relu'), layers.Dense(10, activation='softmax')])", RIGHT),
+                ("def build_lenet():\n    inputs = keras.Input((28, 28, 1))\n    x = layers.AveragePooling2D(2)(layers.Conv2D(6, (5, 5), padding='same', activation='relu')(inputs))\n    x = layers.AveragePooling2D((2, 2))(layers.Conv2D(16, (5, 5), activation='relu')(x))\n    x = layers.Flatten()(layers.Conv2D(120, (1, 1), activation='relu')(x))\n    x = layers.Dense(84, activation='relu')(x)\n    return keras.Model(inputs, layers.Dense(10, activation='softmax')(x))", RIGHT),
+                ("def build_lenet():\n    return keras.Sequential([keras.Input((28, 28, 1)),\n        layers.Conv2D(6, 3, activation='relu', padding='same'), layers.AveragePooling2D(2),\n        layers.Conv2D(16, 5, activation='relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(120, 1, activation='relu'), layers.Flatten(),\n        layers.Dense(84, activation='relu'), layers.Dense(10, activation='softmax')])", WRONG),
+                ("def build_lenet():\n    return keras.Sequential([keras.Input((28, 28, 1)),\n        layers.Conv2D(6, 5, activation='relu', padding='same'), layers.AveragePooling2D(2),\n        layers.Conv2D(16, 5, activation='relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(120, 1, activation='relu'), layers.Flatten(),\n        layers.Dense(84, activation='relu'), layers.Dense(10)])", WRONG),
+                ("def build_lenet():\n    return keras.Sequential([keras.Input((28, 28, 1)),\n        layers.Conv2D(6, 5, activation='relu', padding='same'), layers.AveragePooling2D(2),\n        layers.Conv2D(16, 5, activation='relu'), layers.AveragePooling2D(2),\n        layers.Conv2D(120, 1, activation='relu'), layers.GlobalAveragePooling2D(),\n        layers.Dense(84, activation='relu'), layers.Dense(10, activation='softmax')])", WRONG)],
+    'ex07.q2': [
+                ('layer_params = (156, 0, 2416, 0, 2040, 0, 252084, 850)', RIGHT),
+                ('layer_params = np.array([(k * k * c + 1) * f for k, c, f in [(5, 1, 6), (1, 1, 0), (5, 6, 16), (1, 1, 0),\n    (1, 16, 120), (1, 1, 0), (1, 3000, 84), (1, 84, 10)]])', RIGHT),
+                ('layer_params = [156, 0, 416, 0, 2040, 0, 252084, 850]', WRONG),
+                ('layer_params = [156, 12, 2416, 32, 2040, 0, 252084, 850]', WRONG),
+                ('layer_params = [156, 0, 2416, 0, 2040, 0, 252084, 840]', WRONG)],
+    'ex07.q3': [
+                ('total_params = 257546.0', RIGHT),
+                ('total_params = int(np.sum(layer_params))', RIGHT),
+                ('total_params = sum(layer_params) - 850', WRONG),
+                ('total_params = 252084', WRONG),
+                ('total_params = len(layer_params)', WRONG)],
+    'ex07.q4': [
+                ('def prepare(images):\n    return np.expand_dims(images.astype(np.float32) / 255, -1)', RIGHT),
+                ("def prepare(images):\n    return images.reshape(-1, 28, 28, 1).astype('float32') / 255", RIGHT),
+                ('def prepare(images):\n    return (images / 255.0)[..., None]', WRONG),
+                ("def prepare(images):\n    return (1 - images.astype('float32') / 255)[..., None]", WRONG),
+                ("def prepare(images):\n    return (images.astype('float32') / 127.5 - 1)[..., None]", WRONG)],
+    'ex07.p1': [
+                ('fc_share = (252084 + 850) / 257546', RIGHT),
+                ('fc_share = 1 - (156 + 2416 + 2040) / 257546', RIGHT),
+                ('fc_share = 850 / 257546', WRONG),
+                ('fc_share = 252084 / (252084 + 850)', WRONG),
+                ('fc_share = sum(layer_params) / total_params', WRONG)],
+    'ex07.p2': [
+                ('prediction = "smaller"', RIGHT),
+                ("prediction = ' Smaller'", RIGHT),
+                ('prediction = "same"', WRONG),
+                ('prediction = "larger"', WRONG),
+                ('prediction = "fewer"', WRONG)],
+    'ex09.q1': [
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.Activation('relu')(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(y)\n    return layers.Activation('relu')(layers.Add()([shortcut, y]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", RIGHT),
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.ReLU()(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(y)\n    return layers.ReLU()(layers.add([y, shortcut]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", RIGHT),
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.ReLU()(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(y)\n    return layers.ReLU()(layers.Add()([first, y]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", WRONG),
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.ReLU()(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 1, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(y)\n    return layers.ReLU()(layers.Add()([shortcut, y]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", WRONG),
+                ("def residual_block(x, filters, stride=1):\n    shortcut = x\n    if stride != 1 or x.shape[-1] != filters:\n        shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))\n    y = layers.Conv2D(filters, 3, strides=stride, padding='same', use_bias=False)(x)\n    first = layers.ReLU()(layers.BatchNormalization()(y))\n    y = layers.Conv2D(filters, 3, padding='same', use_bias=False)(first)\n    y = layers.BatchNormalization()(layers.BatchNormalization()(y))\n    return layers.ReLU()(layers.Add()([shortcut, y]))\n\ndef identity_block_model():\n    inputs = keras.Input((8, 8, 16))\n    return keras.Model(inputs, residual_block(inputs, 16, stride=1))", WRONG)],
+    'ex09.q4': [
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.ReLU()(layers.Conv2D(f, k, padding='same')(t))\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(x, f1, 1), conv(conv(x, f3_reduce, 1), f3, 3), conv(conv(x, f5_reduce, 1), f5, 5), conv(pooled, pool_proj, 1)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", RIGHT),
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.Conv2D(f, k, padding='same', activation='relu')(t)\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(pooled, pool_proj, 1), conv(conv(x, f5_reduce, 1), f5, 5), conv(x, f1, 1), conv(conv(x, f3_reduce, 1), f3, 3)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", RIGHT),
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.Conv2D(f, k, padding='same', activation='relu')(t)\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(pooled, f1, 1), conv(conv(x, f3_reduce, 1), f3, 3), conv(conv(x, f5_reduce, 1), f5, 5), conv(pooled, pool_proj, 1)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", WRONG),
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.Conv2D(f, k, padding='same', activation='relu')(t)\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(x, f1, 1), conv(conv(x, f5_reduce, 1), f3, 3), conv(conv(x, f5_reduce, 1), f5, 5), conv(pooled, pool_proj, 1)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", WRONG),
+                ("def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):\n    conv = lambda t, f, k: layers.Conv2D(f, k, padding='same', activation='relu')(t)\n    pooled = layers.MaxPooling2D(3, strides=1, padding='same')(x)\n    branches = [conv(x, f1, 1), conv(conv(x, f3_reduce, 1), f3, 5), conv(conv(x, f5_reduce, 1), f5, 5), conv(pooled, pool_proj, 1)]\n    return layers.Concatenate()(branches)\n\ndef inception_3a():\n    inputs = keras.Input((28, 28, 192))\n    return keras.Model(inputs, inception_module(inputs, 64, 96, 128, 16, 32, 32))", WRONG)],
+    'ex09.q3': [
+                ('block_params, shortcut_params = 230912, 8704', RIGHT),
+                ('shortcut_params = 64 * 128 + 4 * 128\nblock_params = 9 * 64 * 128 + 9 * 128 * 128 + 2 * 4 * 128 + shortcut_params', RIGHT),
+                ('block_params, shortcut_params = 3 * 3 * 64 * 128 + 3 * 3 * 128 * 128, 64 * 128 + 4 * 128', WRONG),
+                ('block_params, shortcut_params = 230912, 64 * 128 + 2 * 128', WRONG),
+                ('block_params, shortcut_params = 230912 - 8704, 8704', WRONG)],
+    'ex09.q6': [
+                ('weights_5x5, weights_two_3x3, rf_two_3x3 = 25, 18, 5', RIGHT),
+                ('weights_5x5 = 5 ** 2\nweights_two_3x3 = 2 * 3 ** 2\nrf_two_3x3 = 1 + 2 * (3 - 1)', RIGHT),
+                ('weights_5x5, weights_two_3x3, rf_two_3x3 = 25, 18, 7', WRONG),
+                ('weights_5x5, weights_two_3x3, rf_two_3x3 = 50, 18, 5', WRONG),
+                ('weights_5x5, weights_two_3x3, rf_two_3x3 = 25, 27, 5', WRONG)],
+    'ex09.p1': [
+                ('prediction = 4', RIGHT),
+                ('prediction = 100 * 640 / 14720', RIGHT),
+                ('prediction = 50', WRONG),
+                ('prediction = 33', WRONG),
+                ('prediction = 0.04', WRONG)],
+    'ex02.p1': [
+                ("strided_nopad = np.array([[valid[i, j] for j in (0, 2)] for i in (0, 2)])", RIGHT),
+                ("strided_nopad = correlate2d(image, kernel, stride=2)", RIGHT),
+                ("strided_nopad = valid[1::2, 1::2]", WRONG),
+                ("strided_nopad = valid[::2]", WRONG),
+                ("strided_nopad = correlate2d(image, kernel, stride=2).T", WRONG)],
+    'ex03.p1': [
+                ("unsigned = orientation % 180", RIGHT),
+                ("unsigned = np.where(orientation < 0, orientation + 180, orientation) % 180", RIGHT),
+                ("unsigned = orientation % 90", WRONG),
+                ("unsigned = orientation % 360", WRONG),
+                ("unsigned = np.mod(orientation, 180) - 90", WRONG)],
+    'ex06.p1': [
+                ("cols_shape = [18, 27]", RIGHT),
+                ("cols_shape = np.array((2 * 3 * 3, 3 * 3 * 3))", RIGHT),
+                ("cols_shape = (18, 9)", WRONG),
+                ("cols_shape = (2 * 5 * 5, 27)", WRONG),
+                ("cols_shape = (2, 9, 27)", WRONG)],
     "ex13.p1": [("prediction = 7", RIGHT), ("prediction = 6.5", RIGHT), ("prediction = 9", WRONG),
                 ("prediction = 1 / (1 / 32 + 1 / 9) / 2", WRONG), ("prediction = 'seven'", WRONG),
                 ("prediction = 0.14", WRONG)],
@@ -618,6 +739,167 @@ CORPUS = {
                 ("params_ecg = (7 + 12 + 1) * 32\nparams_dilated = (3 * 64 + 1) * 64", WRONG)],
     "ex12.p1": [("prediction = 31", RIGHT), ("prediction = 1 + 2 * 15", RIGHT), ("prediction = 29.5", RIGHT),
                 ("prediction = 16", WRONG), ("prediction = 3 * 4", WRONG), ("prediction = 61", WRONG)],
+    "ex10.q1": [("c3_maps = keras.Model(model.inputs, model.get_layer('c3').output).predict(digits[:1], verbose=0)[0]\n"
+                 "c3_peak_channel = int(np.argmax(c3_maps.reshape(-1, 16).max(axis=0)))", RIGHT),
+                ("outs = keras.Model(model.input, [model.get_layer(n).output for n in ('c1', 'c3')])(digits[:1])\n"
+                 "c3_maps = np.asarray(outs[1][0]).tolist()\n"
+                 "c3_peak_channel = np.unravel_index(np.argmax(np.asarray(outs[1][0])), (10, 10, 16))[2]", RIGHT),
+                ("c3_maps = keras.Model(model.input, model.get_layer('c3').output)(digits[1:2]).numpy()[0]\n"  # digit 1
+                 "c3_peak_channel = int(c3_maps.max(axis=(0, 1)).argmax())", WRONG),
+                ("m = keras.Model(model.input, model.get_layer('c3').output)(digits[:1]).numpy()[0]\n"
+                 "c3_maps = m / m.max()\nc3_peak_channel = int(m.max(axis=(0, 1)).argmax())", WRONG),
+                ("c3_maps = keras.Model(model.input, model.get_layer('c3').output)(digits[:1]).numpy()[0]\n"
+                 "c3_peak_channel = int(np.argmax(c3_maps))", WRONG)],           # a flat index, not a channel
+    "ex10.q2": [("def saliency(image, class_index):\n    x = tf.Variable(image[None].astype('float32'))\n"
+                 "    with tf.GradientTape() as tape:\n        s = tf.reduce_sum(score_model(x) * tf.one_hot([class_index], 10))\n"
+                 "    return tf.reduce_max(tf.abs(tape.gradient(s, x)), axis=-1)[0].numpy()", RIGHT),
+                ("def saliency(image, class_index):\n    x = tf.constant(image[np.newaxis], dtype=tf.float32)\n"
+                 "    with tf.GradientTape() as tape:\n        tape.watch(x)\n        s = score_model(x)[:, class_index]\n"
+                 "    return np.abs(tape.gradient(s, x).numpy())[0, :, :, 0].tolist()", RIGHT),
+                ("def saliency(image, class_index):\n    x = tf.constant(image[None], dtype=tf.float32)\n"    # of all probabilities
+                 "    with tf.GradientTape() as tape:\n        tape.watch(x)\n        p = model(x)\n"
+                 "    return np.abs(tape.gradient(p, x).numpy())[0].max(axis=-1)", WRONG),
+                ("def saliency(image, class_index):\n    x = tf.constant(image[None], dtype=tf.float32)\n"    # gradient x input
+                 "    with tf.GradientTape() as tape:\n        tape.watch(x)\n        s = score_model(x)[0, class_index]\n"
+                 "    return np.abs((tape.gradient(s, x) * x).numpy())[0].max(axis=-1)", WRONG),
+                ("def saliency(image, class_index):\n    x = tf.constant(image[None], dtype=tf.float32)\n"    # of log p
+                 "    with tf.GradientTape() as tape:\n        tape.watch(x)\n        s = tf.math.log(model(x)[0, class_index])\n"
+                 "    return np.abs(tape.gradient(s, x).numpy())[0].max(axis=-1)", WRONG),
+                ("def saliency(image, class_index):\n    x = tf.constant(image[None], dtype=tf.float32)\n"
+                 "    with tf.GradientTape() as tape:\n        tape.watch(x)\n        s = score_model(x)[0, class_index]\n"
+                 "    g = tape.gradient(s, x).numpy()[0].max(axis=-1) ** 2", WRONG)],      # squared, and no return
+    "ex10.q3": [("def grad_cam(image, class_index, layer):\n"
+                 "    m = keras.Model(score_model.inputs, [score_model.get_layer(layer).output, score_model.outputs[0]])\n"
+                 "    x = tf.constant(image[None], dtype=tf.float32)\n    with tf.GradientTape() as tape:\n"
+                 "        a, s = m(x)\n        target = s[:, class_index]\n    g = tape.gradient(target, a)\n"
+                 "    w = tf.reduce_mean(g, axis=(1, 2), keepdims=True)\n"
+                 "    return tf.nn.relu(tf.reduce_sum(w * a, axis=-1))[0].numpy()", RIGHT),
+                ("def grad_cam(image, class_index, layer):\n"
+                 "    m = keras.Model(score_model.input, [score_model.get_layer(layer).output, score_model.output])\n"
+                 "    with tf.GradientTape() as tape:\n        a, s = m(image[None])\n        c = s[0, class_index]\n"
+                 "    g = tape.gradient(c, a).numpy()[0]\n    h, w = g.shape[:2]\n"
+                 "    cam = np.einsum('ijk,k->ij', a.numpy()[0], g.sum(axis=(0, 1)) / (h * w))\n"
+                 "    return [[max(v, 0.0) for v in row] for row in cam]", RIGHT),
+                ("def grad_cam(image, class_index, layer):\n"                                     # max, not mean
+                 "    m = keras.Model(score_model.input, [score_model.get_layer(layer).output, score_model.output])\n"
+                 "    with tf.GradientTape() as tape:\n        a, s = m(image[None])\n        c = s[0, class_index]\n"
+                 "    g = tape.gradient(c, a).numpy()[0]\n"
+                 "    return np.maximum((a.numpy()[0] * g.max(axis=(0, 1))).sum(axis=-1), 0)", WRONG),
+                ("def grad_cam(image, class_index, layer):\n"                                     # ReLU on the gradients
+                 "    m = keras.Model(score_model.input, [score_model.get_layer(layer).output, score_model.output])\n"
+                 "    with tf.GradientTape() as tape:\n        a, s = m(image[None])\n        c = s[0, class_index]\n"
+                 "    g = np.maximum(tape.gradient(c, a).numpy()[0], 0)\n"
+                 "    return np.maximum((a.numpy()[0] * g.mean(axis=(0, 1))).sum(axis=-1), 0)", WRONG),
+                ("def grad_cam(image, class_index, layer):\n"                                     # sum, not mean
+                 "    m = keras.Model(score_model.input, [score_model.get_layer(layer).output, score_model.output])\n"
+                 "    with tf.GradientTape() as tape:\n        a, s = m(image[None])\n        c = s[0, class_index]\n"
+                 "    g = tape.gradient(c, a).numpy()[0]\n"
+                 "    return np.maximum((a.numpy()[0] * g.sum(axis=(0, 1))).sum(axis=-1), 0)", WRONG)],
+    "ex10.q4": [("def occlusion(image, class_index, patch, stride):\n    rows = cols = (image.shape[0] - patch) // stride + 1\n"
+                 "    batch = [image]\n    for i in range(rows):\n        for j in range(cols):\n"
+                 "            x = image.copy()\n            x[i * stride:i * stride + patch, j * stride:j * stride + patch, :] = 0.0\n"
+                 "            batch.append(x)\n    p = keras.ops.convert_to_numpy(model(np.stack(batch)))[:, class_index]\n"
+                 "    return (p[0] - p[1:]).reshape(rows, cols)", RIGHT),
+                ("def occlusion(image, class_index, patch, stride):\n    starts = range(0, 28 - patch + 1, stride)\n"
+                 "    copies = np.array([image * 1.0 for _ in starts for _ in starts])\n    k = 0\n    for i in starts:\n"
+                 "        for j in starts:\n            copies[k, i:i + patch, j:j + patch] = 0\n            k += 1\n"
+                 "    base = model.predict(image[None], verbose=0)[0, class_index]\n"
+                 "    drops = base - model.predict(copies, verbose=0)[:, class_index]\n"
+                 "    return drops.reshape(len(starts), len(starts)).tolist()", RIGHT),
+                ("def occlusion(image, class_index, patch, stride):\n    n = (28 - patch) // stride + 1\n"        # mean fill
+                 "    copies = np.repeat(image[None], n * n, axis=0)\n    for k in range(n * n):\n        i, j = divmod(k, n)\n"
+                 "        copies[k, i * stride:i * stride + patch, j * stride:j * stride + patch] = image.mean()\n"
+                 "    p0 = model.predict(image[None], verbose=0)[0, class_index]\n"
+                 "    return (p0 - model.predict(copies, verbose=0)[:, class_index]).reshape(n, n)", WRONG),
+                ("def occlusion(image, class_index, patch, stride):\n    n = (28 - patch) // stride + 1\n"        # a ratio
+                 "    copies = np.repeat(image[None], n * n, axis=0)\n    for k in range(n * n):\n        i, j = divmod(k, n)\n"
+                 "        copies[k, i * stride:i * stride + patch, j * stride:j * stride + patch] = 0\n"
+                 "    p0 = model.predict(image[None], verbose=0)[0, class_index]\n"
+                 "    return (1 - model.predict(copies, verbose=0)[:, class_index] / p0).reshape(n, n)", WRONG),
+                ("def occlusion(image, class_index, patch, stride):\n    n = (28 - patch) // stride + 1\n"        # no stride
+                 "    copies = np.repeat(image[None], n * n, axis=0)\n    for k in range(n * n):\n        i, j = divmod(k, n)\n"
+                 "        copies[k, i:i + patch, j:j + patch] = 0\n"
+                 "    p0 = model.predict(image[None], verbose=0)[0, class_index]\n"
+                 "    return (p0 - model.predict(copies, verbose=0)[:, class_index]).reshape(n, n)", WRONG)],
+    "ex10.q5": [("kernel, bias = model.get_layer('c1').get_weights()\n"
+                 "responses = np.array([[np.sum(kernel[:, :, 0, k] * edges[p]) + bias[k] for k in range(6)] for p in range(2)])\n"
+                 "best_filter = np.argmax(responses, axis=1)", RIGHT),
+                ("w, b = model.get_layer('c1').get_weights()\n"
+                 "responses = (np.tensordot(edges, w[:, :, 0, :], axes=([1, 2], [0, 1])) + b).tolist()\n"
+                 "best_filter = [int(np.argmax(r)) for r in responses]", RIGHT),
+                ("kernel, bias = model.get_layer('c1').get_weights()\n"                        # kernel transposed
+                 "responses = np.einsum('pab,bak->pk', edges, kernel[:, :, 0, :]) + bias\n"
+                 "best_filter = responses.argmax(axis=1)", WRONG),
+                ("kernel, bias = model.get_layer('c1').get_weights()\nK = kernel[:, :, 0, :].reshape(25, 6)\n"   # cosine
+                 "responses = (edges.reshape(2, 25) @ K) / np.outer(np.linalg.norm(edges.reshape(2, 25), axis=1), np.linalg.norm(K, axis=0))\n"
+                 "best_filter = responses.argmax(axis=1)", WRONG),
+                ("kernel, bias = model.get_layer('c1').get_weights()\n"                        # mean, not sum
+                 "responses = (edges[..., None] * kernel[:, :, 0, :]).mean(axis=(1, 2)) + bias\n"
+                 "best_filter = responses.argmax(axis=1)", WRONG)],
+    "ex10.p1": [("prediction = 'background'", RIGHT), ("prediction = ' Background'", RIGHT),
+                ("prediction = 'ink'", WRONG), ("prediction = 'the stroke'", WRONG), ("prediction = 0.3", WRONG)],
+    "ex11.p1": [("prediction = 170", RIGHT), ("prediction = 16 * 10 + 10", RIGHT), ("prediction = 175.0", RIGHT),
+                ("prediction = 1490", WRONG), ("prediction = '170'", WRONG), ("prediction = 10", WRONG)],
+    "ex11.q1": [("conv = 3 * 3 * 1 * 8 + 3 * 3 * 8 * 16 + 3 * 3 * 16 * 32\nbn = 4 * (8 + 16 + 32)\nhead = (32 + 1) * 5\n"
+                 "trainable_before = conv + bn // 2 + head\nnon_trainable_before = bn // 2\n"
+                 "trainable_after = head\nnon_trainable_after = conv + bn", RIGHT),
+                ("inputs = keras.Input((28, 28, 1))\nb = build_base('deep')\n"
+                 "m = keras.Model(inputs, layers.Dense(5, activation='softmax')(layers.GlobalAveragePooling2D()(b(inputs))))\n"
+                 "trainable_before = int(sum(np.prod(w.shape) for w in m.trainable_weights))\n"
+                 "non_trainable_before = m.count_params() - trainable_before\nb.trainable = False\n"
+                 "trainable_after = float(sum(np.prod(w.shape) for w in m.trainable_weights))\n"
+                 "non_trainable_after = m.count_params() - trainable_after", RIGHT),
+                ("conv = 3 * 3 * 1 * 8 + 3 * 3 * 8 * 16 + 3 * 3 * 16 * 32\nbn = 4 * (8 + 16 + 32)\nhead = 7 * 7 * 32 * 5 + 5\n"  # Flatten
+                 "trainable_before = conv + bn // 2 + head\nnon_trainable_before = bn // 2\n"
+                 "trainable_after = head\nnon_trainable_after = conv + bn", WRONG),
+                ("b = build_base('deep')\nm = keras.Sequential([b, layers.GlobalAveragePooling2D(), layers.Dense(5)])\n"  # arrays
+                 "trainable_before, non_trainable_before = len(m.trainable_weights), len(m.non_trainable_weights)\n"
+                 "b.trainable = False\n"
+                 "trainable_after, non_trainable_after = len(m.trainable_weights), len(m.non_trainable_weights)", WRONG),
+                ("conv = (3 * 3 * 1 + 1) * 8 + (3 * 3 * 8 + 1) * 16 + (3 * 3 * 16 + 1) * 32\nbn = 4 * (8 + 16 + 32)\n"  # biases
+                 "head = (32 + 1) * 5\ntrainable_before = conv + bn // 2 + head\nnon_trainable_before = bn // 2\n"
+                 "trainable_after = head\nnon_trainable_after = conv + bn", WRONG)],
+    "ex11.q2": [("def build_feature_extractor(base, n_classes):\n    base.trainable = False\n    inputs = keras.Input((28, 28, 1))\n"
+                 "    x = layers.GlobalAveragePooling2D()(base(inputs, training=False))\n"
+                 "    return keras.Model(inputs, layers.Dense(n_classes, activation='softmax')(x))", RIGHT),
+                ("def build_feature_extractor(base, n_classes):\n    for layer in base.layers:\n        layer.trainable = False\n"
+                 "    return keras.Sequential([base, layers.GlobalAveragePooling2D(), layers.Dense(n_classes), layers.Softmax()])",
+                 RIGHT),
+                ("def build_feature_extractor(base, n_classes):\n    base.trainable = False\n"      # max pooling
+                 "    return keras.Sequential([base, layers.GlobalMaxPooling2D(), layers.Dense(n_classes, activation='softmax')])",
+                 WRONG),
+                ("def build_feature_extractor(base, n_classes):\n    base.trainable = False\n"      # no softmax
+                 "    return keras.Sequential([base, layers.GlobalAveragePooling2D(), layers.Dense(n_classes)])", WRONG),
+                ("def build_feature_extractor(base, n_classes):\n    for layer in base.layers[:-3]:\n"   # the top block stays trainable
+                 "        layer.trainable = False\n"
+                 "    return keras.Sequential([base, layers.GlobalAveragePooling2D(), layers.Dense(n_classes, activation='softmax')])",
+                 WRONG)],
+    "ex11.q3": [("def set_up_fine_tuning(base, k):\n    for layer in base.layers:\n        layer.trainable = False\n"
+                 "    for layer in base.layers[-k:]:\n        if not isinstance(layer, layers.BatchNormalization):\n"
+                 "            layer.trainable = True\n    return base", RIGHT),
+                ("def set_up_fine_tuning(base, k):\n    base.trainable = True\n    first = len(base.layers) - k\n"
+                 "    for i in range(len(base.layers)):\n        layer = base.layers[i]\n"
+                 "        layer.trainable = i >= first and 'BatchNormalization' not in type(layer).__name__\n    return base", RIGHT),
+                ("def set_up_fine_tuning(base, k):\n    base.trainable = True\n"                  # Conv2D kept frozen, not BN
+                 "    for i, layer in enumerate(base.layers):\n"
+                 "        layer.trainable = i >= len(base.layers) - k and not isinstance(layer, layers.Conv2D)\n    return base", WRONG),
+                ("def set_up_fine_tuning(base, k):\n    for layer in base.layers[-k:]:\n"        # nothing frozen at all
+                 "        layer.trainable = True\n    return base", WRONG),
+                ("def set_up_fine_tuning(base, k):\n    for layer in base.layers[-k:]:\n"        # only the top BN frozen
+                 "        layer.trainable = not isinstance(layer, layers.BatchNormalization)\n    return base", WRONG),
+                ("def set_up_fine_tuning(base, k):\n    base.trainable = True\n"                  # forgot the return
+                 "    for i, layer in enumerate(base.layers):\n"
+                 "        layer.trainable = i >= len(base.layers) - k and not isinstance(layer, layers.BatchNormalization)", WRONG)],
+    "ex11.q4": [("changed_extraction = sum(bool((a != b).any()) for a, b in zip(extraction_before, extraction_after))\n"
+                 "changed_fine_tuning = len([1 for a, b in zip(tuning_before, tuning_after) if not np.array_equal(a, b)])", RIGHT),
+                ("changed_extraction = float(np.sum([not np.allclose(a, b, rtol=0, atol=0) for a, b in zip(extraction_before, extraction_after)]))\n"
+                 "changed_fine_tuning = np.sum([not np.allclose(a, b, rtol=0, atol=0) for a, b in zip(tuning_before, tuning_after)])", RIGHT),
+                ("changed_extraction = sum(int((a != b).sum()) for a, b in zip(extraction_before, extraction_after))\n"   # elements
+                 "changed_fine_tuning = sum(int((a != b).sum()) for a, b in zip(tuning_before, tuning_after))", WRONG),
+                ("changed_extraction = sum(np.array_equal(a, b) for a, b in zip(extraction_before, extraction_after))\n"  # unchanged
+                 "changed_fine_tuning = sum(np.array_equal(a, b) for a, b in zip(tuning_before, tuning_after))", WRONG),
+                ("changed_extraction = np.mean([not np.array_equal(a, b) for a, b in zip(extraction_before, extraction_after)])\n"
+                 "changed_fine_tuning = np.mean([not np.array_equal(a, b) for a, b in zip(tuning_before, tuning_after)])", WRONG)],
 }
 
 
@@ -628,6 +910,8 @@ def _setup(exercise):
             module = name
     package, _, name = module.rpartition(".")
     cells = [f"import numpy as np\nfrom {package} import {name} as ex"]
+    if exercise.given():         # what the grader defines before any cell, the notebook loads with course_utils
+        cells.append("globals().update(ex.EXERCISE.given())")
     cells += [c["source"] for c in instructor_cells(exercise) if c["question"] is None]
     return cells
 
@@ -635,6 +919,13 @@ def _setup(exercise):
 def _check_call(question) -> str:
     args = ", ".join(getattr(question, "names", None) or [question.name])
     return f"_result = ex.{question.id.split('.')[1]}.check_result({args})"
+
+
+def earlier_answer(question, solutions) -> str:
+    """What a corpus notebook holds for a question it does not judge: the solution, or the stub of a
+    question that trains a model (no later answer builds on the trained model; training is slow)."""
+    trains = question.probe_spec()["probe"] == Probe.PREDICT
+    return solutions[question.id]["stub" if trains else "solution"]
 
 
 def run_check_corpus(qids=None):
@@ -657,7 +948,7 @@ def run_check_corpus(qids=None):
                     for other in exercise.questions:   # earlier answers the cell may build on
                         if other.id == q.id:
                             break
-                        shell.run_cell(solutions[other.id]["solution"], store_history=True)
+                        shell.run_cell(earlier_answer(other, solutions), store_history=True)
                     shell.run_cell(source, store_history=True)
                     shell.run_cell(_check_call(q), store_history=True)
                 out.append((q.id, source, shell.user_ns["_result"], correct))

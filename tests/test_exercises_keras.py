@@ -244,6 +244,61 @@ def test_ex09_q4_inception_module():
     assert_not_attempted(check(ex09.q4, stub))
 
 
+def test_ex09_q4_judges_the_wiring_not_only_the_counts():
+    projection_first = check(ex09.q4, inception(pool_first=False))
+    assert_wrong(projection_first, "Conv2D 'conv2d", "(None, 28, 28, 32) takes its input from the model's input, "
+                 "expected from a MaxPooling2D", "pools first, then projects")
+
+    def one_by_one_on_the_pooled_maps():    # same layers and parameters; the 1×1 branch reads the pool
+        x = keras.Input(ex09.INCEPTION_INPUT)
+        conv = lambda t, f, k: layers.Conv2D(f, k, padding="same", activation="relu")(t)
+        pooled = layers.MaxPooling2D(3, strides=1, padding="same")(x)
+        branches = [conv(pooled, 64, 1), conv(conv(x, 96, 1), 128, 3), conv(conv(x, 16, 1), 32, 5), conv(pooled, 32, 1)]
+        return keras.Model(x, layers.Concatenate()(branches))
+    assert_wrong(check(ex09.q4, one_by_one_on_the_pooled_maps), "(None, 28, 28, 64) takes its input from "
+                 "MaxPooling2D 'max_pooling2d", "expected from the model's input", "wrong connections")
+
+
+def test_ex09_equivalent_layers_pass():
+    def separate_relus():    # linear Conv2D + ReLU layers, branches listed in another order
+        x = keras.Input(ex09.INCEPTION_INPUT)
+        conv = lambda t, f, k: layers.ReLU()(layers.Conv2D(f, k, padding="same")(t))
+        pool = conv(layers.MaxPooling2D(3, strides=1, padding="same")(x), 32, 1)
+        return keras.Model(x, layers.Concatenate()([pool, conv(conv(x, 16, 1), 32, 5), conv(x, 64, 1),
+                                                    conv(conv(x, 96, 1), 128, 3)]))
+    assert check(ex09.q4, separate_relus).status == PASS
+
+    def activation_layers(shortcut_from_x=True):
+        x = keras.Input(ex09.IDENTITY_INPUT)
+        y = layers.Conv2D(16, 3, padding="same", use_bias=False)(x)
+        first = layers.Activation("relu")(layers.BatchNormalization()(y))
+        y = layers.BatchNormalization()(layers.Conv2D(16, 3, padding="same", use_bias=False)(first))
+        return keras.Model(x, layers.Activation("relu")(layers.Add()([x if shortcut_from_x else first, y])))
+    assert check(ex09.q1, activation_layers).status == PASS
+    assert_wrong(check(ex09.q1, lambda: activation_layers(shortcut_from_x=False)),
+                 "Add 'add", "takes its input from ReLU 'activation", "expected from a BatchNormalization and the "
+                 "model's input")
+
+
+def test_keras_probe_reports_which_layer_feeds_which():
+    x = keras.Input((4, 4, 1), name="image")
+    conv = layers.Conv2D(2, 1, name="conv")(x)
+    model = keras.Model(x, layers.Add(name="sum")([layers.ReLU(name="relu")(conv), conv]))
+    got = {layer.name: layer.inbound for layer in summarise(model)}
+    assert got == {"conv": ("image",), "relu": ("conv",), "sum": ("relu", "conv")}
+
+
+@pytest.mark.parametrize("question, measured, right, wrong, says", [
+    (ex07.p2, "smaller", "Smaller", "same", "the experiment gives 'smaller'"),
+    (ex09.p1, pytest.approx(100 * 640 / 14_720), 4.5, 25, "too large: the measured value is 4.3478"),
+], ids=["ex07.p2", "ex09.p1"])
+def test_predictions_measure_explain_and_accept_other_forms(question, measured, right, wrong, says):
+    assert question.expected() == {"prediction": measured}
+    assert check(question, right).status == PASS
+    assert_wrong(check(question, wrong), says, "Why: ")
+    assert question.points == 0 and not check(question, None).attempted
+
+
 def test_ex09_q5_inception_arithmetic_and_the_slide_error():
     assert ex09.inception_multiplications() == (43_352_064, 6_021_120)   # the slide says ≈ 43 M and ≈ 5.4 M
     assert check(ex09.q5, 43_352_064, 6_021_120).status == PASS

@@ -68,7 +68,10 @@ def graded_references(exercise):
                     out += [(q.id, name, run) for run in references(value)]
         elif isinstance(q, FunctionQuestion):
             for label, args in q.examples:
-                out += [(q.id, label, run) for run in references(q.reference(*args))
+                reference = q.reference(*args)
+                if isinstance(reference, dict):       # a model's layer report (exercise 11): no graded number
+                    continue
+                out += [(q.id, label, run) for run in references(reference)
                         if any(abs(v) >= 10 or v != round(v) for v in run)]
     return out
 

@@ -78,3 +78,19 @@ def test_release_rules():
     solution.cells = [c for c in solution.cells if c.metadata.get("course", {}).get("question") != "ex01.q2"]
     with pytest.raises(ReleaseError, match="missing for \\['ex01.q2'\\]"):
         release_notebook(solution, exercise)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_exercise_has_a_prediction_then_an_experiment_then_its_check(name):
+    from course_utils.checks.questions import PredictionQuestion
+
+    predictions = [q for q in all_exercises()[name].questions if isinstance(q, PredictionQuestion)]
+    assert predictions, f"{name} has no 'predict, then check' question"
+    cells = json.loads((ROOT / "exercises" / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    for q in predictions:
+        at = next(k for k, c in enumerate(code) if c["metadata"].get("course", {}).get("question") == q.id)
+        stub, experiment, check = ("".join(c["source"]) for c in code[at:at + 3])
+        assert stub.startswith(f"{q.names[0]} = None")
+        assert ".check(" not in experiment and q.names[0] not in experiment
+        assert check == f"ex.{q.id.split('.')[1]}.check({q.names[0]})"

@@ -195,3 +195,17 @@ def test_check_prints_one_line(capsys):
     assert lines[2].startswith("⏳ Not attempted yet")
     ex04.q1.check(26)
     assert "check() needs 2 value(s): q.check(out_28, alexnet_width)" in capsys.readouterr().out
+
+
+# --- predict, then check -------------------------------------------------------------
+
+@pytest.mark.parametrize("question, measured, right, wrong, says", [
+    (ex01.p2, "yes", " Yes", "no", "the experiment gives 'yes'"),
+    (ex04.p2, 7, 7.5, 14, "too large: the measured value is 7"),
+], ids=["ex01.p2", "ex04.p2"])
+def test_predictions_measure_explain_and_accept_other_forms(question, measured, right, wrong, says):
+    assert question.expected() == {"prediction": measured}
+    assert check(question, right).status == PASS
+    result = check(question, wrong)
+    assert_wrong(result, says, "Why: ")
+    assert question.points == 0 and not check(question, None).attempted

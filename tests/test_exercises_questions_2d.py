@@ -468,3 +468,18 @@ def test_each_exercise_has_four_to_six_graded_questions_and_a_practice_one(exerc
     assert kinds == {"ValueQuestion", "FunctionQuestion"}     # numeric answers and functions to write
     for q in exercise.questions:
         assert q.hints, q.id
+
+
+# --- predict, then check -------------------------------------------------------------
+
+@pytest.mark.parametrize("question, measured, right, wrong, says", [
+    (ex02.p2, 4.0, 4, 9, "too large: the measured value is 4.0"),
+    (ex03.p2, 4.0, np.float32(4), 1, "too small: the measured value is 4.0"),
+    (ex05.p2, 6, 6.0, 9, "too large: the measured value is 6"),
+    (ex06.p2, pytest.approx(100, rel=1e-6), 100, 10, "too small: the measured value is 100"),
+], ids=["ex02.p2", "ex03.p2", "ex05.p2", "ex06.p2"])
+def test_predictions_measure_explain_and_accept_other_forms(question, measured, right, wrong, says):
+    assert question.expected() == {"prediction": measured}
+    assert check(question, right).status == PASS
+    assert_wrong(check(question, wrong), says, "Why: ")
+    assert question.points == 0 and not check(question, None).attempted

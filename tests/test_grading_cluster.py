@@ -72,7 +72,7 @@ def test_a_worker_killed_mid_task_loses_and_doubles_nothing(serial, tmp_path):
         assert (out / "grades.csv").read_bytes() == serial["grades"]
         assert (out / "gradebook.csv").read_bytes() == serial["gradebook"]
         graded = rows(out)
-        assert len(graded) == len(serial["expected"]) == STUDENTS * (5 + 7)
+        assert len(graded) == len(serial["expected"]) == STUDENTS * (6 + 8)
         assert {(r["student"], r["exercise"], r["question"]) for r in graded} == set(serial["expected"])
         assert len(list((out / "results").rglob("*.json"))) == 2 * STUDENTS
         assert not list(out.rglob("*.tmp")), "temporary files must be renamed into place"

@@ -96,12 +96,14 @@ WRONG = {
     "ex02.q4": (FLIPPED_CORRELATE, 4 / 7, "kernel flipped?"),      # only the 1x1 kernel survives the flip
     "ex02.q5": ("sobel_conv = np.array([[9, 10, -12], [2, 14, 0], [1, 18, 4]])", 0, "every sign is flipped"),
     "ex02.p1": ("strided_nopad = np.zeros((3, 3))", 0, "no padding"),
+    "ex02.p2": ("prediction = 9", 0, "too large: the measured value is 4.0"),
     "ex03.q1": (SWAPPED_SOBEL, 0, "x and y swapped?"),
     "ex03.q2": ("magnitude = np.hypot(gx_vectors, gy_vectors)\n"
                 "orientation = np.degrees(np.arctan2(gx_vectors, gy_vectors))", 1, "atan2 takes gy first"),
     "ex03.q3": ("n_edges = 27\nedge_fraction = 56.25", 1, "do not multiply by 100"),
     "ex03.q4": ("kernel_sums = [1, 1, 9, 8, 8, 8]\nflat_response = [0.5, 0.5, 0.5, 0, 0, 0]", 1, "signed weights"),
     "ex03.p1": ("unsigned = np.abs([0, 90, 180, 45, -135, -90])", 0, "np.mod"),
+    "ex03.p2": ("prediction = 8", 0, "too large: the measured value is 4.0"),
     "ex05.q1": ("pooled_2x2 = np.array([[3.25, 5.25], [2.0, 2.0]])\n"
                 "pooled_3x3 = np.array([[3, 3, 3], [3, 3, 3], [3, 2, 3]])", 1, "averaging instead of max?"),
     "ex05.q2": ("avg_2x2 = np.array([[6, 8], [3, 4]])", 0, "that is max pooling"),
@@ -109,6 +111,7 @@ WRONG = {
     "ex05.q4": (SPREAD_BACKWARD, 0, "spread to every position"),
     "ex05.q5": ("out_a, out_b, out_c = 112, 6, 4", 4 / 3, "round down"),
     "ex05.p1": ("avg_grad = np.kron(dout_p, np.ones((2, 2)))", 0, "dout / 4"),
+    "ex05.p2": ("prediction = 9", 0, "too large: the measured value is 6"),
     "ex06.q1": ("out_shape = (8, 10, 16, 16)\nn_params = 760", 1, "channels-first?"),
     "ex06.q2": (CONV_NO_BIAS, 0, "forgot the bias?"),
     "ex06.q3": ("def bias_gradient(dout):\n    return dout.sum(axis=(1, 2))", 0, "not summed over the batch"),
@@ -116,6 +119,7 @@ WRONG = {
     "ex06.q5": (UNCROPPED_DX, 3 * 3 / 7, "crop the padding"),      # the three layers without padding pass
     "ex06.q6": (MEAN_CHECK, 3 * 5 / 9, "MEAN"),                    # mean = max when every entry is equally wrong
     "ex06.p1": ("cols_shape = (27, 18)", 0, "one ROW per output position"),
+    "ex06.p2": ("prediction = 10", 0, "too small: the measured value is 100"),
 }
 
 
@@ -173,7 +177,7 @@ def test_every_question_has_a_wrong_answer():
 def test_cli_grades_every_row(graded):
     assert graded["code"] == 0
     n_questions = sum(len(all_exercises()[name].questions) for name in EXERCISES)
-    assert len(graded["rows"]) == 4 * n_questions == 4 * 24
+    assert len(graded["rows"]) == 4 * n_questions == 4 * 28   # 24 questions and a prediction per exercise
 
 
 def test_solutions_pass_with_full_points(graded):
@@ -230,7 +234,7 @@ def test_banned_modules_and_reference_code_are_forbidden_and_only_there(graded):
     cascade = graded["rows"][("banned", "ex02.q5")]
     assert cascade["status"] == "ERROR" and "name 'correlate2d' is not defined" in cascade["message"], cascade
     others = [key for key in graded["rows"] if key[0] == "banned" and key[1] not in BANNED and key[1] != "ex02.q5"]
-    assert len(others) == 24 - len(BANNED) - 1
+    assert len(others) == 28 - len(BANNED) - 1
     for key in others:
         assert graded["rows"][key]["status"] == "PASS", graded["rows"][key]
 
@@ -242,7 +246,7 @@ def test_synthetic_class_of_these_exercises_gets_the_predicted_grades(tmp_path):
     cli.grade_class(tmp_path / "subs", tmp_path / "out", jobs=2, progress=False)
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == len(expected) == 5 * 24
+    assert len(rows) == len(expected) == 5 * 28
     for row in rows:
         want = expected[(row["student"], row["exercise"], row["question"])]
         assert (row["status"], round(float(row["points"]), 4)) == want, row

@@ -14,11 +14,13 @@ a wrong model does, the feedback gives that mistake's advice::
 
 ``compare="layers"`` compares the layers one by one, in ``model.layers`` order (the
 ``InputLayer`` left out; ``Activation("relu")`` counts as ``ReLU``; with
-``fold_activations=True`` a separate ``ReLU``/``Activation``/``Softmax`` layer right after a
+``fold_activations=True`` a separate ``ReLU``/``Activation``/``Softmax`` layer fed only by a
 linear ``Conv2D``/``Dense`` counts as that layer's activation). ``compare="output"``, for
 modules with parallel branches whose listing order depends on how they were written,
 compares the number of layers of each type, the model's output shape, its parameter total
-and the activations of its convolutions.
+and the activations of its convolutions. Both then compare the *wiring* (:func:`wiring`:
+which layers feed which, the order of an ``Add``'s or a ``Concatenate``'s inputs left free),
+so that a layer in the wrong branch fails with a line that names it.
 
 >>> import keras
 >>> def reference():
@@ -35,7 +37,7 @@ and the activations of its convolutions.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -46,6 +48,8 @@ from .protocol import ERROR, FAIL, PASS, Kind, Probe
 from .questions import ModelQuestion, Result, _fmt
 
 FOLDABLE = ("Conv1D", "Conv2D", "Dense", "DepthwiseConv2D", "SeparableConv2D")
+WIRING_ADVICE = ("right layers, wrong connections: check which tensor each layer is called on (draw the graph: "
+                 "the shortcut and every branch start from the block's input)")
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax"}
 # What to try when no known mistake explains the difference (every rejected answer says what to try).
 LAYER_TRY = "compare that layer with the question's description, in the order model.summary() lists them (q.hint() helps)"
@@ -60,6 +64,8 @@ class Layer:
     shape: tuple
     params: int
     activation: str | None = None
+    name: str = field(default="", compare=False, repr=False)
+    inbound: tuple = field(default=(), compare=False, repr=False)   # names of the layers feeding this one
 
     def shape_text(self) -> str:
         return "(" + ", ".join("None" if n is None else str(n) for n in self.shape) + ")"
@@ -109,23 +115,117 @@ def layers_from_plain(answer: dict) -> list[Layer]:
             cls, activation = "ReLU", None if activation == "relu" else activation   # the same layer as layers.ReLU()
         elif cls == "ReLU" and config.get("max_value") == 6:
             activation = "relu6"                # layers.ReLU(6.0), MobileNet's ReLU6: a ReLU clipped at 6
+        inbound = layer.get("inbound") if isinstance(layer.get("inbound"), list) else []
         out.append(Layer(cls, tuple(None if n < 0 else n for n in shape), int(layer.get("params")),
-                         activation if isinstance(activation, str) else None))
+                         activation if isinstance(activation, str) else None, name=str(layer.get("name", "")),
+                         inbound=tuple(str(n) for n in inbound)))
     return out
 
 
 def fold_activations(layers: list[Layer]) -> list[Layer]:
-    """Count ``Conv2D`` + ``ReLU`` layer (or ``Activation``/``Softmax``) as one ``Conv2D(activation=...)``."""
+    """Count ``Conv2D`` + ``ReLU`` layer (or ``Activation``/``Softmax``) as one ``Conv2D(activation=...)``.
+
+    The activation layer must be fed by the linear layer alone, and be its only consumer (without
+    wiring: come right after it); whatever it fed is then fed by the folded layer.
+    """
+    consumers = Counter(name for layer in layers for name in layer.inbound)
     out: list[Layer] = []
+    position: dict[str, int] = {}
+    folded_into: dict[str, str] = {}
     for layer in layers:
+        layer = replace(layer, inbound=tuple(folded_into.get(n, n) for n in layer.inbound))
         activation = ACTIVATION_LAYERS.get(layer.cls) or (layer.activation if layer.cls == "Activation" else None)
-        previous = out[-1] if out else None
-        if (activation and previous is not None and previous.cls in FOLDABLE and previous.activation == "linear"
-                and previous.shape == layer.shape):
-            out[-1] = Layer(previous.cls, previous.shape, previous.params, activation)
+        if layer.inbound:
+            at = position.get(layer.inbound[0]) if len(layer.inbound) == 1 else None
         else:
+            at = len(out) - 1 if out else None
+        parent = out[at] if at is not None else None
+        if (activation and parent is not None and parent.cls in FOLDABLE and parent.activation == "linear"
+                and parent.shape == layer.shape and (not layer.inbound or consumers[parent.name] == 1)):
+            out[at] = replace(parent, activation=activation)
+            folded_into[layer.name] = parent.name
+        else:
+            position[layer.name] = len(out)
             out.append(layer)
     return out
+
+
+INPUT = (("input", "", 0, ""), ())   # the place of the model's input, shaped like a layer's
+
+
+def has_wiring(layers: list[Layer]) -> bool:
+    """Whether the summary says which layer feeds which (every layer named, some fed by another)."""
+    return bool(layers) and all(layer.name for layer in layers) and any(layer.inbound for layer in layers)
+
+
+def wiring(layers: list[Layer]) -> dict[str, tuple]:
+    """Each layer's place in the graph: its own description and, recursively, its inputs' (sorted).
+
+    Two models whose layers have the same places are wired alike, whatever the order their
+    layers are listed in or an ``Add``'s inputs are given in. A name that is not a layer is
+    the model's input.
+
+    >>> conv = Layer("Conv2D", (None, 4, 4, 2), 20, "relu", name="c", inbound=("x",))
+    >>> pool = Layer("MaxPooling2D", (None, 4, 4, 2), 0, name="p", inbound=("c",))
+    >>> wiring([conv, pool])["p"] == (("MaxPooling2D", "(None, 4, 4, 2)", 0, ""),
+    ...                                ((("Conv2D", "(None, 4, 4, 2)", 20, "relu"), (INPUT,)),))
+    True
+    """
+    by_name = {layer.name: layer for layer in layers}
+    places: dict[str, tuple] = {}
+
+    def place(name: str) -> tuple:
+        if name not in by_name:
+            return INPUT
+        if name not in places:
+            layer = by_name[name]
+            places[name] = (_own(layer), tuple(sorted(place(n) for n in layer.inbound)))
+        return places[name]
+
+    return {layer.name: place(layer.name) for layer in layers}
+
+
+def _own(layer: Layer) -> tuple:
+    return layer.cls, layer.shape_text(), layer.params, layer.activation or ""
+
+
+def _describe_inputs(places: list[tuple], names: Sequence[str] = ()) -> str:
+    """"the model's input", "Conv2D 'conv2d_3'" or "a MaxPooling2D", joined with "and"."""
+    parts = []
+    for k, place in enumerate(places):
+        if place == INPUT:
+            parts.append("the model's input")
+        elif k < len(names):
+            parts.append(f"{place[0][0]} '{names[k]}'")
+        else:
+            parts.append(f"a {place[0][0]}")
+    return " and ".join(parts) or "nothing"
+
+
+def wiring_difference(got: list[Layer], want: list[Layer]) -> str | None:
+    """A line naming the first layer of ``got`` (in listing order) wired otherwise than in ``want``; None if alike.
+
+    >>> x = Layer("MaxPooling2D", (None, 4, 4, 2), 0, name="pool", inbound=("input",))
+    >>> c = Layer("Conv2D", (None, 4, 4, 2), 6, "relu", name="conv", inbound=("pool",))
+    >>> wrong = [replace(c, inbound=("input",)), replace(x, inbound=("conv",))]
+    >>> wiring_difference(wrong, [x, c])
+    "Conv2D 'conv' (None, 4, 4, 2) takes its input from the model's input, expected from a MaxPooling2D"
+    """
+    got_places, want_places = wiring(got), wiring(want)
+    unmatched = Counter(want_places.values())
+    unmatched.subtract(Counter(got_places.values()))
+    by_name = {layer.name: layer for layer in got}
+    for layer in got:
+        place = got_places[layer.name]
+        if unmatched[place] < 0:
+            inputs = [got_places.get(n, INPUT) for n in layer.inbound]
+            message = (f"{layer.cls} '{layer.name}' {layer.shape_text()} takes its input from "
+                       f"{_describe_inputs(inputs, [n if n in by_name else '' for n in layer.inbound])}")
+            expected = [p for p, n in unmatched.items() if n > 0 and p[0] == place[0]]
+            if expected:
+                message += f", expected from {_describe_inputs(list(expected[0][1]))}"
+            return message
+    return None
 
 
 def first_difference(got: list[Layer], want: list[Layer]) -> tuple[int, str] | None:
@@ -220,15 +320,19 @@ class LayerSummaryQuestion(ModelQuestion):
             got = fold_activations(got)
         if self.compare == "output":
             return self._judge_output(got)
-        best = None
+        best, miswired = None, None
         for layout in self.layouts():
             difference = first_difference(got, layout)
             if difference is None:
-                total = sum(layer.params for layer in layout)
-                return self.result(PASS, self.success or f"all {len(layout)} layers match ({_fmt(total)} parameters).",
-                                   1.0)
-            if best is None or difference[0] > best[0][0]:
+                miswired = self._wiring_message(got, layout)
+                if miswired is None:
+                    total = sum(layer.params for layer in layout)
+                    return self.result(PASS, self.success or
+                                       f"all {len(layout)} layers match ({_fmt(total)} parameters).", 1.0)
+            elif best is None or difference[0] > best[0][0]:
                 best = (difference, layout)
+        if miswired is not None:
+            return self.result(FAIL, miswired)
         (index, message), layout = best
         advice = ""
         for mistake, wrong_layouts in zip(self.mistakes, self.wrong_layouts()):
@@ -240,6 +344,19 @@ class LayerSummaryQuestion(ModelQuestion):
             advice = _activation_advice(got[index] if index < len(got) else None,
                                         layout[index] if index < len(layout) else None)
         return self.result(FAIL, f"{message}: {advice or LAYER_TRY}")
+
+    def _wiring_message(self, got: list[Layer], want: list[Layer]) -> str | None:
+        """The wiring difference of a model whose layers match ``want`` (with its mistake's advice), or None."""
+        if not (has_wiring(got) and has_wiring(want)):
+            return None
+        difference = wiring_difference(got, want)
+        if difference is None:
+            return None
+        places = Counter(wiring(got).values())
+        for mistake, wrong_layouts in zip(self.mistakes, self.wrong_layouts()):
+            if any(has_wiring(wrong) and Counter(wiring(wrong).values()) == places for wrong in wrong_layouts):
+                return f"{difference}: {mistake.advice}"
+        return f"{difference}: {WIRING_ADVICE}"
 
     def _signature(self, layers: list[Layer]) -> dict:
         convs = [layer for layer in layers if layer.cls in FOLDABLE]
@@ -272,6 +389,9 @@ class LayerSummaryQuestion(ModelQuestion):
                 message += ": forgot activation='relu'?"
                 return self.result(FAIL, message)
         if message is None:
+            miswired = self._wiring_message(got, self.layouts()[0])
+            if miswired is not None:
+                return self.result(FAIL, miswired)
             return self.result(PASS, self.success or f"output {want['output']}, {_fmt(want['params'])} parameters.", 1.0)
         order = ["counts", "output", "params", "activations"]
         checked = order[:order.index(failed) + 1]
@@ -282,7 +402,11 @@ class LayerSummaryQuestion(ModelQuestion):
 
 
 def _agrees_through(got: list[Layer], wrong: list[Layer], index: int) -> bool:
-    """Does ``got`` match the wrong model up to and including layer ``index`` (and in length, if it ends there)?"""
+    """Does ``got`` match the wrong model up to and including layer ``index``, with as many layers?
+
+    The same length keeps a coincidence out: a 1×1 second conv agrees with "always project"'s
+    1×1 shortcut conv at that layer, but that model has two layers more.
+    """
     difference = first_difference(got, wrong)
-    return difference is None or difference[0] > index
+    return len(got) == len(wrong) and (difference is None or difference[0] > index)
 

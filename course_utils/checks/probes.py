@@ -144,8 +144,25 @@ def _keras_summary(target) -> dict:
             config[key] = list(value) if isinstance(value, tuple) else value
         layers.append({"class": type(layer).__name__, "name": layer.name,
                        "output_shape": [-1 if n is None else int(n) for n in shape],
-                       "params": int(layer.count_params()), "config": config})
+                       "params": int(layer.count_params()), "config": config,
+                       "inbound": _inbound_layer_names(model, layer)})
     return {"outcome": Kind.OK, "answer": to_plain({"layers": layers, "total_params": int(model.count_params())})}
+
+
+def _inbound_layer_names(model, layer) -> list[str]:
+    """Names of the layers whose outputs feed ``layer`` in ``model`` (in call order; [] if Keras does not say).
+
+    A layer may have been called in several graphs: the node used is the one ``model`` owns.
+    """
+    try:
+        nodes = list(layer._inbound_nodes)
+        owned = getattr(model, "_nodes", set())
+        node = next((n for k, n in enumerate(nodes) if f"{id(layer)}_ib-{k}" in owned), nodes[0] if nodes else None)
+        if node is None:
+            return []
+        return [str(t._keras_history.operation.name) for t in node.input_tensors][:MAX_ITEMS]
+    except Exception:  # private Keras attributes: without them the wiring is simply not reported
+        return []
 
 
 def _predict(model, images, spec) -> dict:

@@ -116,7 +116,7 @@ def _fmt(value) -> str:
         return _fmt(int(value)) + ".0" if abs(value) < 10_000 else f"{value:,.1f}"
     if abs(value) >= 1e5 or abs(value) < 1e-3:
         return f"{value:.4g}"
-    return f"{value:.4f}".rstrip("0")
+    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def _describe_expected(expected) -> str:
@@ -153,7 +153,8 @@ def _index(idx) -> str:
 
 SHOW_VALUES, SHOW_ANSWER, SHOW_NOTHING = "values", "answer", "nothing"
 TRY = {"shape": "work out the size of each axis first (q.hint() helps)",
-       "values": "recompute that entry by hand, step by step, and compare (q.hint() helps)"}
+       "values": "recompute that entry by hand, step by step, and compare (q.hint() helps)",
+       "value": "recompute it by hand, step by step, and compare (q.hint() helps)"}
 
 
 def compare(label: str, answer, expected, *, rtol=1e-6, atol=1e-9, integer=False, mistakes=(),
@@ -266,7 +267,8 @@ def _with_mistake(message, answer, mistakes, mistake_values, rtol, atol, stage) 
         if wrong is not None and mistake.matches(answer, wrong, rtol, atol) and mistake.advice not in advice:
             advice.append(mistake.advice)
     # Two known mistakes giving the same wrong answer: either may be the student's, so name both.
-    return f"{message}: {' Or: '.join(advice) if advice else TRY[stage]}"
+    fallback = TRY["value" if stage == "values" and np.ndim(answer) == 0 else stage]
+    return f"{message}: {' Or: '.join(advice) if advice else fallback}"
 
 
 def _expected_value(spec):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, PredictionQuestion, ValueQuestion
 from course_utils.shapes import conv_output_size
 
 N_SLIDE = np.arange(8)
@@ -129,4 +129,13 @@ p1 = ValueQuestion(
     solution="y_delay = np.convolve(x, [0, 0, 0, 1])   # δ[n − 3] delays x by 3 samples",
 )
 
-EXERCISE = Exercise("01_convolution_1d", "1D convolution by hand", [q1, q2, q3, q4, p1])
+p2 = PredictionQuestion(
+    "ex01.p2", title="Predict, then check: swap the signal and the kernel",
+    expected=lambda: "yes" if np.allclose(np.convolve(X, H), np.convolve(H, X)) else "no", choices=["yes", "no"],
+    explanation="convolution is commutative: with m = n − k, Σ_k h[k] x[n − k] = Σ_m x[m] h[n − m], so "
+                "np.convolve(h, x) equals np.convolve(x, h) value for value. Cross-correlation is not: swapping its "
+                "arguments reverses its output.",
+    hint="Write y[n] = Σ_k h[k] x[n − k] and substitute m = n − k: which array is flipped now?",
+)
+
+EXERCISE = Exercise("01_convolution_1d", "1D convolution by hand", [q1, q2, q3, q4, p1, p2])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.conv import convolve2d, correlate2d
-from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, PredictionQuestion, ValueQuestion
 from course_utils.filters import KERNELS
 
 IMAGE = np.array([[5, 8, 0, 4, 8], [3, 9, 2, 9, 2], [4, 9, 2, 3, 6], [5, 4, 8, 2, 0], [5, 8, 0, 0, 8]])
@@ -157,4 +157,13 @@ p1 = ValueQuestion(
     solution="strided_nopad = valid[::2, ::2]   # windows at rows/columns 0 and 2: [[14, 25], [-14, -3]]",
 )
 
-EXERCISE = Exercise("02_cross_correlation_2d", "2D cross-correlation: padding and stride", [q1, q2, q3, q4, q5, p1])
+p2 = PredictionQuestion(
+    "ex02.p2", title="Predict, then check: what zero padding does at a corner",
+    expected=lambda: correlate2d(np.ones((5, 5)), np.ones((3, 3)), padding=1)[0, 0],
+    explanation="at the corner, 5 of the window's 9 cells lie on the padding zeros, so only 2 × 2 = 4 ones are "
+                "summed (6 along an edge, 9 inside): zero padding darkens the border of a 'same' output.",
+    hint="Draw the 3×3 window centred on the corner pixel: how many of its cells are inside the image?",
+)
+
+EXERCISE = Exercise("02_cross_correlation_2d", "2D cross-correlation: padding and stride",
+                    [q1, q2, q3, q4, q5, p1, p2])

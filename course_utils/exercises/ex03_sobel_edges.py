@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, PredictionQuestion, ValueQuestion
 from course_utils.filters import KERNELS, edge_map, filter_image, magnitude_orientation, sobel_gradients
 
 # The given image: a dark background (0) with a bright triangle and a bright bar (1); 6 x 8, not square.
@@ -182,4 +182,17 @@ p1 = ValueQuestion(
     solution="unsigned = np.mod(orientation, 180)   # -135 -> 45, -90 -> 90, 180 -> 0",
 )
 
-EXERCISE = Exercise("03_sobel_edges", "Sobel edges: gradients, orientation, edge map", [q1, q2, q3, q4, p1])
+STEP = np.repeat([[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]], 3, axis=0)   # a vertical step edge of height 1
+
+
+p2 = PredictionQuestion(
+    "ex03.p2", title="Predict, then check: the Sobel response to a step of height 1",
+    expected=lambda: float(np.abs(sobel_gradients(STEP)[0]).max()),
+    explanation="across the step the kernel's column (1, 2, 1) meets the zeros and its column (−1, −2, −1) the "
+                "ones: |gx| = 1 + 2 + 1 = 4 times the step's height, at both windows that straddle it. A Sobel "
+                "response is the gradient scaled by 8 (2 for the central difference, 4 for the 1-2-1 smoothing).",
+    hint="Put the 3×3 kernel on a window with a column of zeros on the left and ones on the right: add up "
+         "the products.",
+)
+
+EXERCISE = Exercise("03_sobel_edges", "Sobel edges: gradients, orientation, edge map", [q1, q2, q3, q4, p1, p2])

@@ -11,7 +11,7 @@ overlapping pooling and the slides' LeNet-5 variant (257,546 parameters).
 """
 from __future__ import annotations
 
-from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, PredictionQuestion, ValueQuestion
 from course_utils.shapes import conv_output_size, conv_params, dense_params, receptive_field
 
 ALEXNET = dict(input_size=224, kernel_size=11, stride=4, padding=2, in_channels=3, filters=96)
@@ -157,5 +157,13 @@ p1 = ValueQuestion(
     solution="same_pad = (5 - 1) // 2   # = 2 zeros per side",
 )
 
+p2 = PredictionQuestion(
+    "ex04.p2", title="Predict, then check: two stride-2 convolutions with 'same' padding",
+    expected=lambda: conv_output_size(conv_output_size(28, 3, 2, 1), 3, 2, 1),
+    explanation="'same' padding keeps the size only at stride 1; with stride 2 each layer keeps every second "
+                "window, ⌈I / 2⌉ of them: 28 → 14 → 7.",
+    hint="Apply ⌊(I + 2P − F)/S⌋ + 1 twice, with F = 3, P = 1, S = 2.",
+)
+
 EXERCISE = Exercise("04_output_sizes_and_counts", "Output sizes, receptive fields and parameter counts",
-                    [q1, q2, q3, q4, q5, q6, p1])
+                    [q1, q2, q3, q4, q5, q6, p1, p2])

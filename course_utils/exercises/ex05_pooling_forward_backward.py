@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.conv import pool2d
-from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, PredictionQuestion, ValueQuestion
 from course_utils.layers import MaxPool2D, numerical_gradient
 from course_utils.shapes import conv_output_size
 
@@ -217,4 +217,14 @@ p1 = ValueQuestion(
     solution="avg_grad = np.kron(dout_p, np.ones((2, 2))) / 4   # each input of a window gets a quarter of its dout",
 )
 
-EXERCISE = Exercise("05_pooling_forward_backward", "Pooling forward and backward", [q1, q2, q3, q4, q5, p1])
+p2 = PredictionQuestion(
+    "ex05.p2", title="Predict, then check: how many inputs receive a gradient",
+    expected=lambda: int(np.count_nonzero(maxpool_backward_reference(np.ones((3, 3)), X5, 3, 1))),
+    explanation="each of the 9 windows sends its gradient to ONE position, its (first) maximum; overlapping "
+                "windows often share a maximum (the 3 at row 1, column 3 wins three windows), so only 6 of the 25 "
+                "inputs get a gradient and the other 19 get exactly 0.",
+    hint="Find the maximum of each of the 9 windows of x5 (the first one when several tie): how many different "
+         "positions are they?",
+)
+
+EXERCISE = Exercise("05_pooling_forward_backward", "Pooling forward and backward", [q1, q2, q3, q4, q5, p1, p2])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, ValueQuestion
+from course_utils.checks.questions import Exercise, FunctionQuestion, Mistake, PredictionQuestion, ValueQuestion
 from course_utils.layers import Conv2D, im2col, max_relative_error, numerical_gradient, relative_error
 from course_utils.shapes import conv_output_size, conv_params
 
@@ -272,12 +272,19 @@ q5 = FunctionQuestion(
     success="input_gradient matches the reference on every test: overlapping windows add up, padding cropped.",
 )
 
+NO_NUMERICAL_GRADIENT = (
+    "your check finds no error in a dW that is wrong (some hidden tests give it a wrong dW): compute a NUMERICAL "
+    "gradient, (L(w + eps) − L(w − eps)) / (2·eps) for every weight, with "
+    "L(w) = sum(conv_forward(x, w, b, stride, padding) * dout), "
+    "and compare dw with that, never dw with itself.")
+
 q6 = FunctionQuestion(
     "ex06.q6", points=3, name="gradient_check", title="Write gradient_check(...): the max relative error of dW",
     reference=gradient_check_reference,
     make_args=_check_cases,
     rtol=1e-3, atol=1e-6,
     mistakes=[
+        Mistake(NO_NUMERICAL_GRADIENT, lambda x, w, b, dout, dw, s, p: 0.0),
         Mistake("centred differences divide by 2·eps: (L(w + eps) − L(w − eps)) / (2·eps). Dividing by eps "
                 "doubles the numerical gradient.",
                 lambda x, w, b, dout, dw, s, p: max_relative_error(dw, 2 * numerical_weight_gradient(x, w, b, dout, s, p))),
@@ -314,5 +321,22 @@ p1 = ValueQuestion(
     solution="cols_shape = (2 * 3 * 3, 3 * 3 * 3)   # (N * H_out * W_out, kh * kw * C_in) = (18, 27)",
 )
 
+def _centred_error_ratio() -> float:
+    """How much smaller the centred difference's error on w³ at w = 1 gets when eps shrinks from 1e-2 to 1e-3."""
+    def error(eps):
+        return abs(numerical_gradient(lambda w: float((w ** 3).sum()), np.array([1.0]), eps)[0] - 3.0)
+    return error(1e-2) / error(1e-3)
+
+
+p2 = PredictionQuestion(
+    "ex06.p2", title="Predict, then check: how the numerical gradient's error shrinks with eps",
+    expected=_centred_error_ratio,
+    explanation="the centred difference cancels the eps·f″/2 term of a one-sided difference: its error is "
+                "eps²·f‴/6 (here exactly eps², as f‴ = 6), so 10× smaller eps gives a 100× smaller error, "
+                "where the one-sided difference gains only 10×. Below eps ≈ 1e-5 rounding (about 1e-16 / eps) "
+                "takes over: that is why gradient checks use eps = 1e-5 in float64.",
+    hint="Expand f(w ± eps) with Taylor's formula and subtract: which powers of eps are left in the error?",
+)
+
 EXERCISE = Exercise("06_conv_layer_backward", "A convolution layer: forward, backward, gradient check",
-                    [q1, q2, q3, q4, q5, q6, p1])
+                    [q1, q2, q3, q4, q5, q6, p1, p2])

@@ -20,8 +20,9 @@ import io
 
 import numpy as np
 
-from course_utils.checks.questions import AccuracyQuestion, Exercise, FunctionQuestion, Mistake, ValueQuestion
 from course_utils.checks.layer_checks import LayerMistake, LayerSummaryQuestion, summarise
+from course_utils.checks.questions import (AccuracyQuestion, Exercise, FunctionQuestion, Mistake, PredictionQuestion,
+                                           ValueQuestion)
 
 N_TRAIN = 6_000
 """The first 6,000 training digits train, the other 2,004 validate (the slides keep the first 40,000 of 60,000)."""
@@ -194,5 +195,25 @@ p1 = ValueQuestion(
     solution="fc_share = (layer_params[6] + layer_params[7]) / sum(layer_params)   # 0.9821: the claim holds",
 )
 
-EXERCISE = Exercise("07_lenet5_keras", "LeNet-5 in Keras: build, count, prepare, train", [q1, q2, q3, q4, q5, p1],
+def _small_model_params(padding: str) -> int:
+    """Parameters of Conv2D(4, 3, padding) -> Flatten -> Dense(10) on 28×28×1 (the prediction's experiment)."""
+    from course_utils.shapes import conv_output_size, conv_params, dense_params
+
+    side = conv_output_size(28, 3, 1, 1 if padding == "same" else 0)
+    return conv_params(3, 1, 4) + dense_params(side * side * 4, 10)
+
+
+p2 = PredictionQuestion(
+    "ex07.p2", title="Predict, then check: padding and the parameter count",
+    expected=lambda: {-1: "smaller", 0: "same", 1: "larger"}[
+        int(np.sign(_small_model_params("valid") - _small_model_params("same")))],
+    choices=["smaller", "same", "larger"],
+    explanation="the convolution keeps its 40 parameters (its filters do not depend on the padding), but its "
+                "output shrinks from 28×28×4 to 26×26×4, and the Dense layer after Flatten has one weight per "
+                "input value and unit: 4,320 fewer. In LeNet-5 too, the first conv's padding changes the count of "
+                "the big dense layer, not the conv's.",
+    hint="Which layer's parameter count depends on the size of its input?",
+)
+
+EXERCISE = Exercise("07_lenet5_keras", "LeNet-5 in Keras: build, count, prepare, train", [q1, q2, q3, q4, q5, p1, p2],
                     timeout_s=120, given=training_data)

@@ -19,8 +19,8 @@ both, with every switch at its default, to the references.
 """
 from __future__ import annotations
 
-from course_utils.checks.questions import Exercise, Mistake, ValueQuestion
 from course_utils.checks.layer_checks import LayerMistake, LayerSummaryQuestion
+from course_utils.checks.questions import Exercise, Mistake, PredictionQuestion, ValueQuestion
 from course_utils.shapes import conv_macs, conv_params, receptive_field
 
 IDENTITY_INPUT = (8, 8, 16)          # q1: residual_block(x, 16, stride=1) keeps the shape
@@ -229,7 +229,7 @@ q3 = ValueQuestion(
 )
 
 def mistake_inception(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, *, reductions=True, pool_projection=True,
-                      kernel5=5, activation="relu"):
+                      kernel5=5, activation="relu", pool_first=True):
     """The Inception module with one thing changed (all defaults: exactly ``architectures.inception_module``)."""
     from keras import layers
 
@@ -239,9 +239,12 @@ def mistake_inception(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, *, reducti
     branch1 = conv(x, f1, 1)
     branch3 = conv(conv(x, f3_reduce, 1), f3, 3) if reductions else conv(x, f3, 3)
     branch5 = conv(conv(x, f5_reduce, 1), f5, kernel5) if reductions else conv(x, f5, kernel5)
-    branch_pool = layers.MaxPooling2D(3, strides=1, padding="same")(x)
-    if pool_projection:
-        branch_pool = conv(branch_pool, pool_proj, 1)
+    if pool_first:
+        branch_pool = layers.MaxPooling2D(3, strides=1, padding="same")(x)
+        if pool_projection:
+            branch_pool = conv(branch_pool, pool_proj, 1)
+    else:
+        branch_pool = layers.MaxPooling2D(3, strides=1, padding="same")(conv(x, pool_proj, 1))
     return layers.Concatenate()([branch1, branch3, branch5, branch_pool])
 
 
@@ -255,6 +258,9 @@ INCEPTION_MISTAKES = [
     LayerMistake("the max-pool branch ends with a 1×1 convolution (pool_proj filters): without it the pool passes "
                  "all 192 input channels on.", _inception_mistake(pool_projection=False)),
     LayerMistake("the third branch uses 5×5 kernels.", _inception_mistake(kernel5=3)),
+    LayerMistake("the fourth branch pools first, then projects: MaxPooling2D(3, strides=1, padding='same') on the "
+                 "module's input, then the 1×1 Conv2D(pool_proj) on the pooled maps.",
+                 _inception_mistake(pool_first=False)),
 ]
 
 q4 = LayerSummaryQuestion(
@@ -308,6 +314,24 @@ q6 = ValueQuestion(
           "Receptive field of stacked stride-1 layers: r = 1 + Σ (k − 1)."],
 )
 
+SHARE_INPUT, SHARE_FILTERS = (28, 28, 16), 32     # p1: the small ResNet's second block (16 -> 32, stride 2)
+
+
+def projection_share() -> float:
+    """Percentage of the block's parameters in its projection shortcut (1×1 conv + BatchNorm)."""
+    shortcut = conv_params(1, SHARE_INPUT[-1], SHARE_FILTERS, bias=False) + 4 * SHARE_FILTERS
+    return 100 * shortcut / count_block_params(SHARE_FILTERS, 2, SHARE_INPUT)
+
+
+p1 = PredictionQuestion(
+    "ex09.p1", title="Predict, then check: what the projection shortcut costs",
+    expected=projection_share,
+    explanation="the 1×1 projection has 16·32 weights (+ 4·32 for its BatchNorm) against 3·3·16·32 and "
+                "3·3·32·32 for the two 3×3 convolutions: 640 of 14,720 parameters, about 4 %. The shortcut is "
+                "cheap; the 3×3 convolutions cost the block.",
+    hint="Count the weights k·k·C_in·C_out of the three convolutions; BatchNorm adds 4 per channel.",
+)
+
 EXERCISE = Exercise("09_residual_and_inception_blocks", "Residual and Inception blocks",
-                    [q1, q2, q3, q4, q5, q6], timeout_s=60)
+                    [q1, q2, q3, q4, q5, q6, p1], timeout_s=60)
 

@@ -31,6 +31,7 @@ WRONG = {
     "ex01.q3": ("def conv1d_full(x, h):\n    return np.zeros(len(x) + len(h) + 5)", 0.0),
     "ex01.q4": ("def convolution_matrix(h, n):\n    return np.zeros((n + len(h) + 1, n))", 0.0),
     "ex01.p1": ("y_delay = x", 0.0),
+    "ex01.p2": ('prediction = "no"', 0.0),
     "ex04.q1": ("out_28 = 27\nalexnet_width = 55", 1.0),
     "ex04.q2": ("weights_per_neuron, neurons, connections, parameters = 363, 290400, 105705600, 34944", 3.0),
     "ex04.q3": ("rf, jump = 5, 4", 1.0),
@@ -38,18 +39,21 @@ WRONG = {
     "ex04.q5": ("lenet_params = [150, 0, 2400, 0, 1920, 0, 252000, 840]\nlenet_total = 257546", 1.5),
     "ex04.q6": ("def output_size(I, F, S, P):\n    return -1", 0.0),
     "ex04.p1": ("same_pad = 4", 0.0),
+    "ex04.p2": ("prediction = 28", 0.0),
     "ex02.q1": ("valid = np.array([[14, -12, 25], [-17, -14, 7], [-14, 24, -3]])  # the slide's sign slip", 0.0),
     "ex02.q2": ("same = np.zeros((7, 7))", 0.0),
     "ex02.q3": ("strided = np.zeros((2, 2))", 0.0),
     "ex02.q4": ("def correlate2d(image, kernel, padding=0, stride=1):\n    return np.zeros((1, 1))", 0.0),
     "ex02.q5": ("sobel_conv = np.zeros((3, 3))", 0.0),
     "ex02.p1": ("strided_nopad = np.zeros((3, 3))", 0.0),
+    "ex02.p2": ("prediction = 9", 0.0),
     "ex03.q1": ("def sobel_xy(image):\n    return np.zeros((2,) + np.shape(image))", 0.0),
     "ex03.q2": ("magnitude = np.hypot(gx_vectors, gy_vectors)\n"
                 "orientation = np.degrees(np.arctan2(gx_vectors, gy_vectors))", 1.0),
     "ex03.q3": ("n_edges, edge_fraction = 27, 56.25", 1.0),
     "ex03.q4": ("kernel_sums = [1, 1, 9, 8, 8, 8]\nflat_response = [0.5, 0.5, 0.5, 0, 0, 0]", 1.0),
     "ex03.p1": ("unsigned = np.zeros(6)", 0.0),
+    "ex03.p2": ("prediction = 1", 0.0),
     "ex05.q1": ("pooled_2x2 = np.array([[3.25, 5.25], [2.0, 2.0]])\n"
                 "pooled_3x3 = np.array([[3, 3, 3], [3, 3, 3], [3, 2, 3]])", 1.0),
     "ex05.q2": ("avg_2x2 = np.array([[6, 8], [3, 4]])", 0.0),
@@ -57,6 +61,7 @@ WRONG = {
     "ex05.q4": ("def maxpool_backward(dout, x, size, stride):\n    return np.zeros(np.shape(x))", 0.0),
     "ex05.q5": ("out_a, out_b, out_c = 112, 6, 4", 4 / 3),
     "ex05.p1": ("avg_grad = np.zeros((4, 4))", 0.0),
+    "ex05.p2": ("prediction = 9", 0.0),
     "ex06.q1": ("out_shape = (8, 10, 16, 16)\nn_params = 760", 1.0),
     "ex06.q2": ("def conv_forward(x, w, b, stride=1, padding=0):\n    return np.zeros((1, 1, 1, 1))", 0.0),
     "ex06.q3": ("def bias_gradient(dout):\n    return dout.sum(axis=(1, 2))", 0.0),
@@ -64,6 +69,7 @@ WRONG = {
     "ex06.q5": ("def input_gradient(dout, x, w, stride=1, padding=0):\n    return np.zeros(np.shape(x))", 0.0),
     "ex06.q6": ("def gradient_check(x, w, b, dout, dw, stride=1, padding=0):\n    return -1.0", 0.0),
     "ex06.p1": ("cols_shape = (27, 18)", 0.0),
+    "ex06.p2": ("prediction = 10", 0.0),
 }
 
 # Adversarial answers: question -> (source, status). The other questions hold the solution.
