@@ -15,7 +15,7 @@ package holds the question bank only: the question types are :mod:`course_utils.
 
 >>> exercises = all_exercises()
 >>> exercises["01_convolution_1d"]
-<Exercise 01_convolution_1d: 5 questions, 10 points>
+<Exercise 01_convolution_1d: 6 questions, 10 points>
 """
 from __future__ import annotations
 
