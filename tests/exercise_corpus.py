@@ -928,6 +928,9 @@ def earlier_answer(question, solutions) -> str:
     return solutions[question.id]["stub" if trains else "solution"]
 
 
+_CHECKED: dict[str, list] = {}   # qid -> its answers' results: the agreement and the leak tests share one run
+
+
 def run_check_corpus(qids=None):
     """``[(qid, source, Result, expected correct)]`` for every corpus answer, checked as in a notebook."""
     from IPython.core.interactiveshell import InteractiveShell
@@ -940,6 +943,10 @@ def run_check_corpus(qids=None):
             continue
         solutions = graded_sources(exercise.notebook)
         for q in questions:
+            if q.id in _CHECKED:
+                out += _CHECKED[q.id]
+                continue
+            start = len(out)
             for source, correct in CORPUS[q.id]:
                 shell.reset(new_session=True)
                 with redirect_stdout(io.StringIO()):
@@ -952,4 +959,5 @@ def run_check_corpus(qids=None):
                     shell.run_cell(source, store_history=True)
                     shell.run_cell(_check_call(q), store_history=True)
                 out.append((q.id, source, shell.user_ns["_result"], correct))
+            _CHECKED[q.id] = out[start:]
     return out
