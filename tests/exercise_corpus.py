@@ -425,6 +425,14 @@ CORPUS = {
                 ('weights_5x5, weights_two_3x3, rf_two_3x3 = 25, 18, 7', WRONG),
                 ('weights_5x5, weights_two_3x3, rf_two_3x3 = 50, 18, 5', WRONG),
                 ('weights_5x5, weights_two_3x3, rf_two_3x3 = 25, 27, 5', WRONG)],
+    'ex09.q5': [
+                ("mults_naive = 43352064\nmults_bottleneck = 6021120", RIGHT),
+                ("mults_naive, mults_bottleneck = 784 * 32 * 9 * 192, 784 * (192 * 16 + 9 * 16 * 32)", RIGHT),
+                ("mults_naive = 28 * 28 * 32 * 3 * 3 * 192.0\nmults_bottleneck = float(28 * 28 * (16 * 192 + 32 * 9 * 16))", RIGHT),
+                ("mults_naive = 26 * 26 * 32 * 9 * 192\nmults_bottleneck = 26 * 26 * (16 * 192 + 32 * 9 * 16)", WRONG),   # no padding
+                ("mults_naive = 28 * 28 * 32 * 9 * 192\nmults_bottleneck = 28 * 28 * (16 * 192 + 32 * 25 * 16)", WRONG),  # a 5x5
+                ("mults_naive = 28 * 28 * 32 + 3 * 3 * 192\nmults_bottleneck = 28 * 28 * 16 + 28 * 28 * 32", WRONG),
+                ("mults_naive = 28 * 28 * 32 * 9 * 192\nmults_bottleneck = 28 * 28 * 16 * 9 * 192 + 28 * 28 * 32 * 16", WRONG)],
     'ex09.p1': [
                 ('prediction = 4', RIGHT),
                 ('prediction = 100 * 640 / 14720', RIGHT),
