@@ -32,3 +32,26 @@ def sourceless(fn):
     refuses in a student's cell (the grader bans ``course_utils``).
     """
     return functools.partial(fn)
+
+
+def grade_students(base, notebook: str, wrong: dict, **overrides):
+    """Grade a class through the real grader: ``right`` (the solution), ``stub`` (the released stubs),
+    ``wrong`` (``{qid: source}``, one wrong answer per graded question) and one student per keyword
+    (``{qid: source}`` over the solution). Returns ``(exit code, {(student, qid): grades.csv row})``."""
+    import csv
+
+    from course_utils.grading import cli
+    from course_utils.grading.synthetic import graded_sources, submission
+
+    sources = graded_sources(notebook)
+    right = {qid: s["solution"] for qid, s in sources.items()}
+    students = {"right": right, "stub": {qid: s["stub"] for qid, s in sources.items()},
+                "wrong": {qid: wrong[qid] for qid in sources},
+                **{student: {**right, **answers} for student, answers in overrides.items()}}
+    subs, out = base / "submissions", base / "out"
+    for student, answers in students.items():
+        (subs / student).mkdir(parents=True)
+        (subs / student / f"{notebook}.ipynb").write_text(submission(notebook, answers), encoding="utf-8")
+    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        return code, {(r["student"], r["question"]): r for r in csv.DictReader(f)}

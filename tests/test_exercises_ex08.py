@@ -1,15 +1,12 @@
 """Exercise 08 (training CNNs): every question's check() passes right answers, names the known
 mistakes, reports stubs as "not attempted", and the grader agrees on hidden inputs."""
-import csv
 
 import numpy as np
 import pytest
 
 from course_utils.checks.protocol import FAIL, PASS
 from course_utils.exercises import ex08_training_cnns as ex08
-from course_utils.grading import cli
-from course_utils.grading.synthetic import graded_sources, submission
-from exercise_asserts import assert_not_attempted, assert_wrong, check, stub
+from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, stub
 
 
 # --- question 1: He and Glorot ------------------------------------------------------------
@@ -194,19 +191,7 @@ WRONG = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, isolation):
-    base = tmp_path_factory.mktemp("grading08")
-    subs, out = base / "submissions", base / "out"
-    sources = graded_sources(ex08.EXERCISE.notebook)
-    students = {"right": {qid: s["solution"] for qid, s in sources.items()},
-                "stub": {qid: s["stub"] for qid, s in sources.items()},
-                "wrong": {qid: WRONG[qid][0] for qid in sources}}
-    for student, answers in students.items():
-        (subs / student).mkdir(parents=True)
-        (subs / student / f"{ex08.EXERCISE.notebook}.ipynb").write_text(
-            submission(ex08.EXERCISE.notebook, answers), encoding="utf-8")
-    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])
-    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
-        return code, {(r["student"], r["question"]): r for r in csv.DictReader(f)}
+    return grade_students(tmp_path_factory.mktemp("grading08"), ex08.EXERCISE.notebook, {qid: w[0] for qid, w in WRONG.items()})
 
 
 def test_grader_gives_the_solution_full_marks(graded):

@@ -1,7 +1,6 @@
 """Exercise 10 (what CNNs learn): the given model is the course's trained LeNet, every check passes
 the solution, names known mistakes with their fix, says "not attempted" for stubs and "returned
 nothing" for a forgotten return; and the notebook graded end to end through the sandbox."""
-import csv
 import functools
 
 import numpy as np
@@ -10,10 +9,9 @@ import pytest
 from course_utils import explain
 from course_utils.checks.protocol import PASS
 from course_utils.exercises import ex10_what_cnns_learn as ex
-from course_utils.grading import cli
 from course_utils.grading.job import instructor_cells
-from course_utils.grading.synthetic import graded_sources, submission
-from exercise_asserts import assert_not_attempted, assert_wrong, check, sourceless, stub
+from course_utils.grading.synthetic import graded_sources
+from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, sourceless, stub
 
 NOTEBOOK = "10_what_cnns_learn"
 
@@ -155,18 +153,7 @@ WRONG = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, isolation):
-    base = tmp_path_factory.mktemp("ex10_grading")
-    subs, out = base / "submissions", base / "out"
-    sources = graded_sources(NOTEBOOK)
-    students = {"right": {qid: s["solution"] for qid, s in sources.items()},
-                "wrong": {qid: WRONG[qid][0] for qid in sources},
-                "stub": {qid: s["stub"] for qid, s in sources.items()}}
-    for student, answers in students.items():
-        (subs / student).mkdir(parents=True)
-        (subs / student / f"{NOTEBOOK}.ipynb").write_text(submission(NOTEBOOK, answers), encoding="utf-8")
-    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])
-    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
-        return code, {(r["student"], r["question"]): r for r in csv.DictReader(f)}
+    return grade_students(tmp_path_factory.mktemp("ex10_grading"), NOTEBOOK, {qid: w[0] for qid, w in WRONG.items()})
 
 
 def test_grader_passes_the_solution(graded):

@@ -1,7 +1,6 @@
 """Exercise 11 (transfer learning) and course_utils.transfer: the counts the checks expect, the
 reports the model checks read, known mistakes with their fix, stubs "not attempted"; and the
 notebook graded end to end through the sandbox."""
-import csv
 import functools
 
 import keras
@@ -11,9 +10,8 @@ import pytest
 from course_utils import transfer
 from course_utils.checks.protocol import PASS
 from course_utils.exercises import ex11_transfer_learning as ex
-from course_utils.grading import cli
-from course_utils.grading.synthetic import graded_sources, submission
-from exercise_asserts import assert_not_attempted, assert_wrong, check, sourceless, stub
+from course_utils.grading.synthetic import graded_sources
+from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, sourceless, stub
 
 NOTEBOOK = "11_transfer_learning"
 
@@ -146,18 +144,7 @@ WRONG = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, isolation):
-    base = tmp_path_factory.mktemp("ex11_grading")
-    subs, out = base / "submissions", base / "out"
-    sources = graded_sources(NOTEBOOK)
-    students = {"right": {qid: s["solution"] for qid, s in sources.items()},
-                "wrong": {qid: WRONG[qid][0] for qid in sources},
-                "stub": {qid: s["stub"] for qid, s in sources.items()}}
-    for student, answers in students.items():
-        (subs / student).mkdir(parents=True)
-        (subs / student / f"{NOTEBOOK}.ipynb").write_text(submission(NOTEBOOK, answers), encoding="utf-8")
-    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])
-    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
-        return code, {(r["student"], r["question"]): r for r in csv.DictReader(f)}
+    return grade_students(tmp_path_factory.mktemp("ex11_grading"), NOTEBOOK, {qid: w[0] for qid, w in WRONG.items()})
 
 
 def test_grader_passes_the_solution(graded):

@@ -1,6 +1,5 @@
 """Exercise 12 (1-D CNNs for signals): every question's check() passes right answers, names the known
 mistakes, reports stubs as "not attempted", agrees with Keras, and the grader agrees on hidden inputs."""
-import csv
 
 import numpy as np
 import pytest
@@ -8,9 +7,7 @@ import pytest
 import course_utils  # noqa: F401  (before keras: quiet TensorFlow)
 from course_utils.checks.protocol import FAIL, FORBIDDEN, PASS
 from course_utils.exercises import ex12_cnn_1d_signals as ex12
-from course_utils.grading import cli
-from course_utils.grading.synthetic import graded_sources, submission
-from exercise_asserts import assert_not_attempted, assert_wrong, check, stub
+from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, stub
 
 
 def _keras_length(n, kernel, stride, padding, dilation):
@@ -181,19 +178,7 @@ BANNED = ("def causal_conv1d(x, w, dilation):\n    return np.convolve(causal_pad
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, isolation):
-    base = tmp_path_factory.mktemp("grading12")
-    subs, out = base / "submissions", base / "out"
-    name = ex12.EXERCISE.notebook
-    sources = graded_sources(name)
-    right = {qid: s["solution"] for qid, s in sources.items()}
-    students = {"right": right, "stub": {qid: s["stub"] for qid, s in sources.items()},
-                "wrong": {qid: WRONG[qid][0] for qid in sources}, "banned": {**right, "ex12.q4": BANNED}}
-    for student, answers in students.items():
-        (subs / student).mkdir(parents=True)
-        (subs / student / f"{name}.ipynb").write_text(submission(name, answers), encoding="utf-8")
-    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])
-    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
-        return code, {(r["student"], r["question"]): r for r in csv.DictReader(f)}
+    return grade_students(tmp_path_factory.mktemp("grading12"), ex12.EXERCISE.notebook, {qid: w[0] for qid, w in WRONG.items()}, banned={"ex12.q4": BANNED})
 
 
 def test_grader_gives_the_solution_full_marks(graded):

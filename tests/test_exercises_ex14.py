@@ -1,7 +1,6 @@
 """Exercise 14 (beyond classification): the references agree with Keras and with hand-worked values,
 every check passes the solution, gives the known mistakes their message and reports stubs as
 "not attempted"; the grader agrees."""
-import csv
 
 import numpy as np
 import pytest
@@ -11,9 +10,7 @@ import keras
 
 from course_utils.checks.protocol import FAIL, PASS
 from course_utils.exercises import ex14_beyond_classification as ex14
-from course_utils.grading import cli
-from course_utils.grading.synthetic import graded_sources, submission
-from exercise_asserts import assert_not_attempted, assert_wrong, check, sourceless, stub
+from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, sourceless, stub
 
 
 def iou_by_hand(a, b):
@@ -114,18 +111,7 @@ WRONG = {   # question -> (source, points it must earn on any hidden inputs, a f
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, isolation):
-    base = tmp_path_factory.mktemp("ex14_grading")
-    subs, out = base / "submissions", base / "out"
-    sources = graded_sources(NAME)
-    students = {"right": {qid: s["solution"] for qid, s in sources.items()},
-                "wrong": {qid: WRONG[qid][0] for qid in sources},
-                "stub": {qid: s["stub"] for qid, s in sources.items()}}
-    for student, answers in students.items():
-        (subs / student).mkdir(parents=True)
-        (subs / student / f"{NAME}.ipynb").write_text(submission(NAME, answers), encoding="utf-8")
-    code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])
-    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
-        return code, {(r["student"], r["question"]): r for r in csv.DictReader(f)}
+    return grade_students(tmp_path_factory.mktemp("ex14_grading"), NAME, {qid: w[0] for qid, w in WRONG.items()})
 
 
 def test_grader_passes_the_solution_fails_the_mistakes_and_reads_the_stubs(graded):
