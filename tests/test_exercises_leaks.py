@@ -65,7 +65,9 @@ def graded_references(exercise):
         if isinstance(q, ValueQuestion):
             for name, value in q.expected().items():
                 if (q.id, name) not in GIVEN:
-                    out += [(q.id, name, run) for run in references(value)]
+                    # a run of near-zero values (a ReLU map's dead corner) reads like any array index "0, 0, 0"
+                    out += [(q.id, name, run) for run in references(value)
+                            if len(run) == 1 or any(abs(v) >= 0.01 for v in run)]
         elif isinstance(q, FunctionQuestion):
             for label, args in q.examples:
                 reference = q.reference(*args)
