@@ -56,6 +56,16 @@ def contains(text_numbers, run) -> bool:
     return any(all(_same(text_numbers[i + k], run[k]) for k in range(n)) for i in range(len(text_numbers) - n + 1))
 
 
+def _telling(run) -> bool:
+    """False for a run of near-zero values (a ReLU map's dead corner, an occlusion map's flat
+    background, float noise such as -5.96e-08): it reads like any index "0, 0, 0".
+
+    >>> _telling((2.55e-05, -5.96e-08, -5.96e-08)), _telling((0.0, 0.25, 0.0))
+    (False, True)
+    """
+    return any(abs(v) >= 0.01 for v in run)
+
+
 def graded_references(exercise):
     """``[(qid, name, run)]`` for the exercise's graded value questions and its graded functions' visible examples."""
     out = []
@@ -65,16 +75,14 @@ def graded_references(exercise):
         if isinstance(q, ValueQuestion):
             for name, value in q.expected().items():
                 if (q.id, name) not in GIVEN:
-                    # a run of near-zero values (a ReLU map's dead corner) reads like any array index "0, 0, 0"
-                    out += [(q.id, name, run) for run in references(value)
-                            if len(run) == 1 or any(abs(v) >= 0.01 for v in run)]
+                    out += [(q.id, name, run) for run in references(value) if len(run) == 1 or _telling(run)]
         elif isinstance(q, FunctionQuestion):
             for label, args in q.examples:
                 reference = q.reference(*args)
                 if isinstance(reference, dict):       # a model's layer report (exercise 11): no graded number
                     continue
                 out += [(q.id, label, run) for run in references(reference)
-                        if any(abs(v) >= 10 or v != round(v) for v in run)]
+                        if _telling(run) and any(abs(v) >= 10 or v != round(v) for v in run)]
     return out
 
 

@@ -719,6 +719,15 @@ class FunctionQuestion(Question):
         status = ERROR if raised and raised + not_attempted + passed == total else FAIL
         return self.result(status, f"{first_message} ({passed}/{total} tests passed)", fraction)
 
+    def check_namespace(self, fn) -> dict:
+        """What ``check()`` probes the student's function in: the grader's namespace holds the
+        notebook's other definitions too (a question may need them, as exercise 11's do).
+
+        >>> FunctionQuestion("demo.q1", points=1, name="f", reference=abs, make_args=lambda rng: []).check_namespace(abs)
+        {'f': <built-in function abs>}
+        """
+        return {self.name: fn}
+
     def check_result(self, fn=None, *extra) -> Result:
         if extra:
             return self.result(FAIL, f"check() takes your function only: q.check({self.name})")
@@ -734,7 +743,7 @@ class FunctionQuestion(Question):
         violations = []
         saved = patch_calls(self.forbidden_calls, violations.append)
         try:
-            outcome = run_probe(self.probe_spec(), {self.name: fn}, [_copy_args(a) for a in args_list])
+            outcome = run_probe(self.probe_spec(), self.check_namespace(fn), [_copy_args(a) for a in args_list])
         finally:
             restore(saved)
         if violations:

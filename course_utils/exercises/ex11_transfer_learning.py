@@ -26,7 +26,6 @@ import numpy as np
 
 from course_utils.checks import notebook_schema
 from course_utils.checks.codec import decode_plain
-from course_utils.checks.probes import run_probe
 from course_utils.checks.protocol import ERROR, FAIL, PASS, Kind, Probe
 from course_utils.checks.questions import (CHECK_SEED, Exercise, FunctionQuestion, KERAS_MEMORY_MB, Mistake,
                                            NOT_ATTEMPTED, PredictionQuestion, Result, ValueQuestion, _copy_args, _fmt)
@@ -130,18 +129,8 @@ class BaseFunctionQuestion(FunctionQuestion):
 
     try_advice = "print(layer_report(model)) shows what the check reads; compare it with the question's rules"
 
-    def check_result(self, fn=None, *extra) -> Result:
-        if extra:
-            return self.result(FAIL, f"check() takes your function only: q.check({self.name})")
-        if fn is None or fn is Ellipsis:
-            return self.result(FAIL, f"{NOT_ATTEMPTED}: replace the placeholder and run the cell (q.hint() helps).",
-                               attempted=False)
-        forbidden = self.forbidden_in_check({self.name: fn})
-        if forbidden:
-            return forbidden
-        args_list = self.check_args()
-        outcome = run_probe(self.probe_spec(), context(**{self.name: fn}), [_copy_args(a) for a in args_list])
-        return self.judge_outcome(outcome, args_list, hidden=False)
+    def check_namespace(self, fn) -> dict:
+        return context(**{self.name: fn})
 
 
 def _folded(layers: list[dict]) -> list[dict]:

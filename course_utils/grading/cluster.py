@@ -149,10 +149,14 @@ def connect(cluster: ClusterSpec):
     from distributed import Client, LocalCluster
 
     if cluster.address is None:
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
-            local = LocalCluster(n_workers=cluster.local_workers, threads_per_worker=1, processes=True,
-                                 host="127.0.0.1", dashboard_address=None, memory_limit=0,
-                                 silence_logs=logging.ERROR)  # each child has its own memory limit
+        try:
+            with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+                local = LocalCluster(n_workers=cluster.local_workers, threads_per_worker=1, processes=True,
+                                     host="127.0.0.1", dashboard_address=None, memory_limit=0,
+                                     silence_logs=logging.ERROR)  # each child has its own memory limit
+        except Exception as exc:
+            raise SystemExit(f"could not start a local Dask cluster of {cluster.local_workers} worker processes "
+                             f"({causes(exc)})") from None
         client = Client(local)
         client.close = _closing_also(client.close, local.close)
         return client
@@ -161,6 +165,26 @@ def connect(cluster: ClusterSpec):
     except (OSError, TimeoutError) as exc:
         raise SystemExit(f"cannot reach a Dask scheduler at {cluster.address} within {CONNECT_TIMEOUT_S:g} s "
                          f"({type(exc).__name__}): start one (dask scheduler) or check the address") from None
+
+
+def causes(exc: BaseException) -> str:
+    """An exception and what caused it, on one line (Dask's "Nanny failed to start." alone says little).
+
+    >>> try:
+    ...     try:
+    ...         raise OSError("[Errno 24] Too many open files")
+    ...     except OSError as inner:
+    ...         raise RuntimeError("Nanny failed to start.") from inner
+    ... except RuntimeError as outer:
+    ...     causes(outer)
+    'RuntimeError: Nanny failed to start. <- OSError: [Errno 24] Too many open files'
+    """
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen and len(chain) < 6:
+        seen.add(id(exc))
+        chain.append(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+        exc = exc.__cause__ or exc.__context__
+    return " <- ".join(chain)
 
 
 def _closing_also(close_client, close_cluster):
