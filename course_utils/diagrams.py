@@ -293,6 +293,13 @@ def _label(call) -> str:
         if config.get("groups", 1) > 1:
             text += f", {config['groups']} groups"
         return text + activation
+    if isinstance(operation, layers.DepthwiseConv2D):
+        multiplier = config.get("depth_multiplier", 1)
+        return (f"Depthwise {_by(config['kernel_size'])}" + (f", ×{multiplier}" if multiplier > 1 else "")
+                + _stride_suffix(config["strides"]) + activation)
+    if isinstance(operation, layers.SeparableConv2D):
+        return f"Separable {_by(config['kernel_size'])}, {config['filters']}" + _stride_suffix(config["strides"]) + \
+            activation
     if isinstance(operation, layers.Conv2DTranspose):
         return f"ConvTranspose {_by(config['kernel_size'])}, {config['filters']}" + \
             _stride_suffix(config["strides"]) + activation

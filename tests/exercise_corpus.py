@@ -5,6 +5,7 @@ a student's notebook does (an IPython shell: the context cells, the graded cell,
 from __future__ import annotations
 
 import io
+import sys
 from contextlib import redirect_stdout
 
 from course_utils.checks.protocol import Probe
@@ -943,7 +944,14 @@ def run_check_corpus(qids=None):
     """``[(qid, source, Result, expected correct)]`` for every corpus answer, checked as in a notebook."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    shell = InteractiveShell.instance()
+    main = sys.modules["__main__"]
+    try:
+        return _run_check_corpus(InteractiveShell.instance(), qids)
+    finally:
+        sys.modules["__main__"] = main   # the shell's reset() replaced it (one without __spec__)
+
+
+def _run_check_corpus(shell, qids):
     out = []
     for exercise in all_exercises().values():
         questions = [q for q in exercise.questions if q.id in CORPUS and (qids is None or q.id in qids)]

@@ -169,3 +169,12 @@ def test_errors_are_one_line():
         branches(layout(block(arch.transition_layer, (8, 8, 4))), "nope")
     with pytest.raises(TypeError, match="builder must be a block function"):
         block("vgg_block", (8, 8, 3))
+
+
+def test_depthwise_and_separable_convolutions_say_their_kernel_and_stride():
+    x = keras.Input((16, 16, 8))
+    y = keras.layers.DepthwiseConv2D(3, strides=2, padding="same")(x)
+    y = keras.layers.DepthwiseConv2D(5, depth_multiplier=2, padding="same", activation="relu")(y)
+    y = keras.layers.SeparableConv2D(12, 3, padding="same")(y)
+    labels = [box.label for box in layout(keras.Model(x, y)).boxes]
+    assert labels == ["Input", "Depthwise 3×3, stride 2", "Depthwise 5×5, ×2 + ReLU", "Separable 3×3, 12"]

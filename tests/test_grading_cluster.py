@@ -84,8 +84,15 @@ def test_a_worker_killed_mid_task_loses_and_doubles_nothing(serial, tmp_path):
         client.close()
 
 
+class ResetShellMain:
+    """What ``sys.modules["__main__"]`` is in an IPython shell after ``reset()``: no ``__spec__``."""
+
+    __name__ = "__main__"
+
+
 @needs_cluster
-def test_the_cli_starts_a_local_cluster(serial, tmp_path, capsys):
+def test_the_cli_starts_a_local_cluster(serial, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "__main__", ResetShellMain())   # an instructor's IPython session
     out = tmp_path / "out"
     code = cli.main([str(serial["subs"]), "--out", str(out), "--cluster", "local:2", "--timeout", TIMEOUT, "--quiet"])
     assert code == 0

@@ -149,6 +149,11 @@ def connect(cluster: ClusterSpec):
     from distributed import Client, LocalCluster
 
     if cluster.address is None:
+        main = sys.modules.get("__main__")
+        if main is not None and not hasattr(main, "__spec__"):
+            # An IPython shell after a reset holds a __main__ without __spec__, which the worker
+            # processes' start (multiprocessing's spawn) reads; None is what an interactive __main__ has.
+            main.__spec__ = None
         try:
             with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
                 local = LocalCluster(n_workers=cluster.local_workers, threads_per_worker=1, processes=True,
