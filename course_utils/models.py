@@ -271,14 +271,20 @@ def _save(model, record: dict, folder: Path, key: str) -> None:
     """Write the weights and the record under temporary names first: a half-written file never looks cached."""
     folder.mkdir(parents=True, exist_ok=True)
     weights_path, record_path = folder / f"lenet-{key}.weights.h5", folder / f"lenet-{key}.json"
-    tmp_weights = folder / f"lenet-{key}.{os.getpid()}.tmp.weights.h5"
-    with warnings.catch_warnings():  # Keras 3.15's TensorFlow backend calls np.array(variable) the NumPy 1 way
-        warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy", DeprecationWarning)
-        model.save_weights(tmp_weights)
-    os.replace(tmp_weights, weights_path)
+    write_weights(model, weights_path)
     tmp_record = record_path.with_suffix(f".{os.getpid()}.tmp")
     tmp_record.write_text(json.dumps(record, indent=1))
     os.replace(tmp_record, record_path)
+
+
+def write_weights(model, path: Path) -> None:
+    """``model.save_weights(path)`` under a temporary name first, so that a half-written file never looks saved."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name.removesuffix('.weights.h5')}.{os.getpid()}.tmp.weights.h5")
+    with warnings.catch_warnings():  # Keras 3.15's TensorFlow backend calls np.array(variable) the NumPy 1 way
+        warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy", DeprecationWarning)
+        model.save_weights(tmp)
+    os.replace(tmp, path)
 
 
 def _read_cached(model, weights_path: Path, record_path: Path):

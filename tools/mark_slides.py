@@ -279,9 +279,10 @@ MARKUP: dict[str, dict[str, str]] = {
         "27d4c7f0": "notes",  # channels, after_transitions = 64, []
         "a3aa3cc5": "slide",  # ## 9. Multiply-adds: what one image costs
         "c26f1410": "subslide",  # **Plot parameters against multiply-adds**
-        "89d42200": "slide",  # ## 10. Small versions, trained on Fashion-MNIST
-        "260c0a1d": "notes",  # small = {}
-        "ba7af5fe": "subslide",  # **Plot test accuracy against cost**
+        "0d65f032": "slide",  # ## 10. Small versions, trained to a plateau on Fashion-MNIST
+        "3aeb1c2c": "notes",  # x_test, y_test = seeded_runs.fashion_split()[4:]
+        "26567665": "subslide",  # **Test accuracy and epochs to the plateau, over three seeds**
+        "8456af97": "subslide",  # **Plot test accuracy against cost, with the spread over seeds**
         "039ca09c": "slide",  # ## 11. From LeNet to DenseNet, in one table
         "9be0e7f0": "notes",  # model = arch.small_network("lenet", input_shape=(32, 32, 1))
         "3e267e9b": "slide",  # ## Summary and advice

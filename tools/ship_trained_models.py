@@ -1,15 +1,19 @@
-"""Train the LeNets that the notebooks study and ship them in ``course_utils/data/trained/``.
+"""Train the models and studies that the notebooks load and ship them in ``course_utils/data/trained/``.
 
-    python tools/ship_trained_models.py
+    python tools/ship_trained_models.py                 # both (about an hour on 2 cores)
+    python tools/ship_trained_models.py --only lenets   # or: --only studies
 
-Runs notebooks 07 and 11 (temporary copies) on the bundled sample with shipped weights
-ignored, so that every ``models.load_or_train_lenet`` call in them trains from its seed,
-then replaces the shipped folder's weights with what they trained and rewrites its
-``PROVENANCE.md``. Run it when a training configuration, the sample or a pinned version
-changes; then refresh the notebooks that load them (07, 10, 11).
+``lenets``: runs notebooks 07 and 11 (temporary copies) on the bundled sample with shipped
+weights ignored, so that every ``models.load_or_train_lenet`` call in them trains from its
+seed, and replaces the shipped LeNets with what they trained. ``studies``: trains every
+:mod:`course_utils.seeded_runs` study (notebook 09's small networks, 3 seeds each, to a
+plateau) and replaces the shipped results. Either way ``PROVENANCE.md`` is rewritten from
+what the folder then holds. Run it when a training configuration, the sample or a pinned
+version changes; then refresh the notebooks that load them (07, 09, 10, 11).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -21,13 +25,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_utils import measured, models  # noqa: E402
+from course_utils import measured, models, seeded_runs  # noqa: E402
 
 TRAINED_BY = ["notebooks/07_lenet5_keras.ipynb", "notebooks/11_transfer_learning.ipynb"]
 COMMAND = "python tools/ship_trained_models.py"
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("lenets", "studies"), help="ship one kind only")
+    only = parser.parse_args(argv).only
+    os.environ["COURSE_DATA"] = "sample"
+    if only in (None, "lenets"):
+        ship_lenets()
+    if only in (None, "studies"):
+        ship_studies()
+    (models.SHIPPED_DIR / "PROVENANCE.md").write_text(provenance_page(), encoding="utf-8")
+    return 0
+
+
+def ship_studies() -> None:
+    """Train every study here and put its results and weights in the shipped folder (old ones removed)."""
+    from course_utils.session import setup_notebook
+
+    setup_notebook(keras=True)
+    for path in models.SHIPPED_DIR.glob(f"{seeded_runs.SMALL_NETWORKS}-*"):
+        path.unlink()
+    study = seeded_runs.small_networks_study(retrain=True, folder=models.SHIPPED_DIR)
+    print(f"shipped study {study['study']} ({sum(len(r) for r in study['runs'].values())} runs)")
+
+
+def ship_lenets() -> None:
     with tempfile.TemporaryDirectory(prefix="ship-") as tmp:
         artifacts = Path(tmp) / "artifacts"
         env = {**os.environ, "COURSE_DATA": "sample", "COURSE_ARTIFACTS": str(artifacts),
@@ -45,17 +73,18 @@ def main() -> int:
                 record["provenance"]["trained_by"] = f"{notebook}, with `{COMMAND}`"
                 record_path.write_text(json.dumps(record, indent=1))
                 rows.append(record)
-        if models.SHIPPED_DIR.exists():
-            shutil.rmtree(models.SHIPPED_DIR)
-        models.SHIPPED_DIR.mkdir(parents=True)
+        models.SHIPPED_DIR.mkdir(parents=True, exist_ok=True)
+        for path in models.SHIPPED_DIR.glob("lenet-*"):
+            path.unlink()
         for path in sorted(artifacts.iterdir()):
             shutil.copy2(path, models.SHIPPED_DIR / path.name)
-    (models.SHIPPED_DIR / "PROVENANCE.md").write_text(provenance_page(rows), encoding="utf-8")
     print(f"shipped {len(rows)} models in {models.SHIPPED_DIR.relative_to(ROOT)}")
-    return 0
 
 
-def provenance_page(records: list[dict]) -> str:
+def provenance_page() -> str:
+    """The shipped folder's ``PROVENANCE.md``, made from the records it holds."""
+    records = [json.loads(p.read_text()) for p in sorted(models.SHIPPED_DIR.glob("lenet-*.json"))]
+    records.sort(key=lambda r: (r["provenance"]["trained_by"], r["config"]["variant"]))
     lines = ["# Trained models shipped with the course", "",
              "The LeNets that notebooks 07, 10, 11 and 14 load, so that every machine studies the same weights",
              "(training on another processor gives slightly different ones: see `course_utils/measured.py`).",
@@ -76,6 +105,25 @@ def provenance_page(records: list[dict]) -> str:
                      f"| {classes} | {config['epochs']} | {config['batch_size']} | {config['learning_rate']:g} "
                      f"| {config['seed']} | {record['history']['val_accuracy'][-1]:.4f} | {versions} "
                      f"| {prov['cpu']}, {prov['threads']} cores | {prov['date']} |")
+    lines += ["", "## Studies: several seeds, trained to a plateau", "",
+              "Results that a notebook reads instead of training for many minutes "
+              "(`course_utils/seeded_runs.py`): each network of the study trained from every seed with one recipe "
+              "(Adam, early stopping on the validation loss, best weights kept). `<study>-<key>.json` holds every "
+              "run's curves, test accuracy and time; `<study>-<key>-<network>.weights.h5` the first seed's weights. "
+              f"Made by `{COMMAND} --only studies`; `retrain=True` in the notebook trains them again.", "",
+              "| file | networks | seeds | data | recipe | versions | machine | date |", "|---|---|---|---|---|---|---|---|"]
+    for path in sorted(models.SHIPPED_DIR.glob("*.json")):
+        study = json.loads(path.read_text())
+        if "study" not in study:
+            continue
+        prov, recipe = study["provenance"], study["recipe"]
+        versions = (f"Python {prov['python']}, Keras {prov['keras']} ({prov['backend']} {prov['tensorflow']}), "
+                    f"NumPy {prov['numpy']}")
+        lines.append(f"| `{path.name}` | {', '.join(study['runs'])} | {', '.join(map(str, study['seeds']))} "
+                     f"| {study['data']} | up to {recipe['max_epochs']} epochs, "
+                     f"patience {recipe['patience']}, batch {recipe['batch_size']}, learning rate "
+                     f"{recipe['learning_rate']:g} | {versions} | {prov['cpu']}, {prov['threads']} cores"
+                     f"{'; ' + prov['note'] if prov.get('note') else ''} | {prov['date']} |")
     return "\n".join(lines) + "\n"
 
 
