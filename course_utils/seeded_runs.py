@@ -170,9 +170,10 @@ def run(name: str, builders: dict[str, Callable], data, *, seeds, recipe: Recipe
     return study
 
 
-def load_weights(model, study: dict, network: str):
-    """``model`` with the first seed's trained weights of ``network`` from ``study`` (shipped or cached)."""
-    place = SHIPPED_DIR if study["source"] == "shipped" else artifacts_dir()
+def load_weights(model, study: dict, network: str, folder=None):
+    """``model`` with the first seed's trained weights of ``network`` from ``study``: the shipped
+    folder's for a shipped study, else ``folder`` (what :func:`load_or_run` was given; ``artifacts/``)."""
+    place = SHIPPED_DIR if study["source"] == "shipped" else Path(folder) if folder is not None else artifacts_dir()
     model.load_weights(place / f"{study['study']}-{study['key']}-{network}.weights.h5")
     return model
 

@@ -57,6 +57,10 @@ def test_a_study_is_trained_once_then_read_back(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [f"tiny-{first['key']}-dense.weights.h5", f"tiny-{first['key']}.json"]
     assert json.loads((tmp_path / names[1]).read_text())["provenance"]["keras"]
+    model = seeded_runs.load_weights(_builders()["dense"](), again, "dense", folder=tmp_path)
+    x_test, y_test = data[4:]
+    accuracy = float(np.mean(np.argmax(model(x_test, training=False), axis=1) == y_test))
+    assert accuracy == runs[0]["test_accuracy"]
 
 
 def test_other_data_or_another_recipe_is_another_study(tmp_path):
