@@ -5,7 +5,7 @@ One training run says little: another seed (or another processor, see
 *study* trains each network of a set from ``seeds`` with one :class:`Recipe` until its
 validation loss stops improving (early stopping, best weights kept), and records each run's
 curves, its test accuracy and how long it took. Studies too slow for a notebook run once with
-``python tools/run_studies.py`` and ship in ``course_utils/data/trained/`` (results, the
+``python tools/ship_trained_models.py --only studies`` and ship in ``course_utils/data/trained/`` (results, the
 first seed's weights, provenance); :func:`load_or_run` hands them to the notebook, or trains
 them here with ``retrain=True``. Both are keyed by a hash of the recipe, the networks, the
 seeds and the exact data, so other data never picks up shipped results.
@@ -18,7 +18,6 @@ Spread(mean=0.82, std=0.02, n=3)
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -184,7 +183,7 @@ def summary(study: dict, quantity: str = "test_accuracy") -> dict[str, Spread]:
 
 
 # --------------------------------------------------------------------------------------
-# The course's studies (tools/run_studies.py ships them)
+# The course's studies (tools/ship_trained_models.py --only studies ships them)
 # --------------------------------------------------------------------------------------
 
 SMALL_NETWORKS = "small-networks"
