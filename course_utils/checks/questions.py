@@ -666,6 +666,26 @@ class FunctionQuestion(Question):
         return [k for k, m in enumerate(self.mistakes)
                 if m.match != "values" or not any(contradicted(k, j) for j in returned)]
 
+    returns = "the result"
+    """What the function hands back, as "end it with `return` and ..." names it."""
+
+    def value_judge(self, returned: dict, args_list, hidden: bool):
+        """How :meth:`judge` weighs one returned value: ``judge_value(i, value, args, label, call)`` gives
+        ``(ok, message or None, attempted)``. Here the value is compared with the reference's, offering
+        the known mistakes that no test contradicts; a question whose answers are not arrays overrides it."""
+        wrong = {i: self._mistake_values(args_list[i]) for i in returned}
+        offered = self._explaining(returned, wrong)
+
+        def judge_value(i, value, args, label, call):
+            expected = _expected_value(self.reference(*_copy_args(args)))
+            ok, text, attempted = compare(f"{self.name}(...)", value, expected, rtol=self.rtol, atol=self.atol,
+                                          integer=self.integer, mistakes=[self.mistakes[k] for k in offered],
+                                          mistake_values=[wrong[i][k] for k in offered], show=self.shows(hidden),
+                                          dtype=self.dtype, answer_dtype=call["answer"].get("orig_dtype"))
+            return ok, None if ok else f"on {label}, {text.replace(f'{self.name}(...)', 'the result', 1)}", attempted
+
+        return judge_value
+
     def judge(self, outcome, args_list, *, hidden) -> Result:
         calls = outcome["calls"]
         if len(calls) != len(args_list):
@@ -673,8 +693,7 @@ class FunctionQuestion(Question):
         labels = self._labels(args_list, hidden)
         returned = {i: decode_plain(call["answer"]) for i, call in enumerate(calls)
                     if call.get("outcome") == Kind.OK and call["answer"].get("type") != PlainType.NONE}
-        wrong = {i: self._mistake_values(args_list[i]) for i in returned}
-        offered = self._explaining(returned, wrong)
+        judge_value = self.value_judge(returned, args_list, hidden)
         passed, first_message, not_attempted, raised = 0, None, 0, 0
         for i, (call, args, label) in enumerate(zip(calls, args_list, labels)):
             ok, message = False, None
@@ -692,18 +711,11 @@ class FunctionQuestion(Question):
                 if call.get("forbidden"):
                     return self.result(FORBIDDEN, message)
             elif kind == Kind.OK and i not in returned:
-                message = f"your function returned nothing (None) on {label}: end it with `return` and the result"
+                message = f"your function returned nothing (None) on {label}: end it with `return` and {self.returns}"
             elif kind == Kind.OK:
-                expected = _expected_value(self.reference(*_copy_args(args)))
-                ok, text, attempted = compare(f"{self.name}(...)", returned[i], expected, rtol=self.rtol,
-                                              atol=self.atol, integer=self.integer,
-                                              mistakes=[self.mistakes[k] for k in offered],
-                                              mistake_values=[wrong[i][k] for k in offered],
-                                              show=self.shows(hidden), dtype=self.dtype,
-                                              answer_dtype=call["answer"].get("orig_dtype"))
+                ok, message, attempted = judge_value(i, returned[i], args, label, call)
                 if not attempted:
                     not_attempted += 1
-                message = f"on {label}, {text.replace(f'{self.name}(...)', 'the result', 1)}" if not ok else None
             else:
                 message = f"could not read your function's result on {label}"
             passed += ok

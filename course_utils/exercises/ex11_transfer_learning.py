@@ -25,10 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.checks import notebook_schema
-from course_utils.checks.codec import decode_plain
-from course_utils.checks.protocol import ERROR, FAIL, PASS, Kind, Probe
+from course_utils.checks.protocol import Probe
 from course_utils.checks.questions import (CHECK_SEED, Exercise, FunctionQuestion, KERAS_MEMORY_MB, Mistake,
-                                           NOT_ATTEMPTED, PredictionQuestion, Result, ValueQuestion, _copy_args, _fmt)
+                                           PredictionQuestion, ValueQuestion, _copy_args, _fmt)
 
 NOTEBOOK = "11_transfer_learning"
 KERAS = {"preload": ("keras",), "memory_mb": KERAS_MEMORY_MB}
@@ -69,11 +68,14 @@ class BaseFunctionQuestion(FunctionQuestion):
 
     ``reference(kind, *args)`` and each mistake's ``wrong(kind, *args)`` return the report of a
     model (see :func:`report`). The sandbox calls ``call_on_base(name, kind, *args)`` from the
-    notebook's context cell; :meth:`judge` compares the plain reports: the layers' types (a
+    notebook's context cell; :meth:`value_judge` compares the plain reports: the layers' types (a
     ``Dense`` followed by a ``Softmax`` or ``Activation("softmax")`` layer counts as a softmax
     ``Dense``), the output layer's units and activation, the output shape, and which layers
     with parameters training can change.
     """
+
+    returns = "the model"
+    try_advice = "print(layer_report(model)) shows what the check reads; compare it with the question's rules"
 
     def probe_spec(self) -> dict:
         return {"probe": Probe.CALL, "name": "call_on_base"}
@@ -88,46 +90,15 @@ class BaseFunctionQuestion(FunctionQuestion):
     def describe_args(self, args, hidden: bool) -> str:
         return super().describe_args(args[1:] if args and args[0] == self.name else args, hidden)
 
-    def judge(self, outcome, args_list, *, hidden) -> Result:
-        calls = outcome["calls"]
-        if len(calls) != len(args_list):
-            return self.result(ERROR, "could not read your function's results")
-        labels = self._labels(args_list, hidden)
-        passed, first, not_attempted, raised = 0, None, 0, 0
-        for call, args, label in zip(calls, args_list, labels):
-            kind = call.get("outcome")
-            message = None
-            if kind == Kind.NOT_ATTEMPTED:
-                not_attempted += 1
-                message = "your function still raises NotImplementedError: write its body"
-            elif kind == Kind.MEMORY:
-                message = f"your function ran out of memory on {label}"
-            elif kind == Kind.RAISED:
-                raised += 1
-                message = f"your function raised {call.get('error')} on {label}"
-            elif kind != Kind.OK:
-                message = f"could not read your function's result on {label}"
-            else:
-                got = decode_plain(call["answer"])
-                if got is None:
-                    message = f"your function returned nothing (None) on {label}: end it with `return` and the model"
-                else:
-                    problem = difference(got, self.reference(*_copy_args(args[1:])))
-                    if problem:
-                        advice = [m.advice for m in self.mistakes if _same_report(got, m.wrong(*args[1:]))]
-                        message = f"on {label}, {problem}: {' Or: '.join(advice) if advice else self.try_advice}"
-            passed += message is None
-            first = first or message
-        total = len(calls)
-        if passed == total:
-            return self.result(PASS, self.success or f"{self.name} passed all {total} tests.", 1.0)
-        if not_attempted == total:
-            return self.result(FAIL, f"{NOT_ATTEMPTED}: write the function's body and run the cell (q.hint() helps).",
-                               attempted=False)
-        status = ERROR if raised and raised + not_attempted + passed == total else FAIL
-        return self.result(status, f"{first} ({passed}/{total} tests passed)", passed / total if self.partial else 0.0)
+    def value_judge(self, returned, args_list, hidden):
+        def judge_value(i, model_report, args, label, call):
+            problem = difference(model_report, self.reference(*_copy_args(args[1:])))
+            if not problem:
+                return True, None, True
+            advice = [m.advice for m in self.mistakes if _same_report(model_report, m.wrong(*args[1:]))]
+            return False, f"on {label}, {problem}: {' Or: '.join(advice) if advice else self.try_advice}", True
 
-    try_advice = "print(layer_report(model)) shows what the check reads; compare it with the question's rules"
+        return judge_value
 
     def check_namespace(self, fn) -> dict:
         return context(**{self.name: fn})
