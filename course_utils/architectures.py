@@ -75,19 +75,22 @@ def inception_module(x, f1: int, f3_reduce: int, f3: int, f5_reduce: int, f5: in
     return layers.Concatenate()([branch1, branch3, branch5, branch_pool])
 
 
-def basic_block(x, filters: int, stride: int = 1, conv_bias: bool = False):
+def basic_block(x, filters: int, stride: int = 1, conv_bias: bool = False, shortcut: bool = True):
     """ResNet-18/34 residual block: ``relu(F(x) + shortcut(x))`` with F = two 3x3 conv + BN.
+
+    ``shortcut=False`` is the *plain* block of He et al.'s comparison: the same layers, ``relu(F(x))``.
 
     >>> basic_block(keras.Input((56, 56, 64)), 128, stride=2).shape
     (None, 28, 28, 128)
     """
     _check_tensor(x)
-    shortcut = _shortcut(x, filters, stride, conv_bias)
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=conv_bias)(x)
     y = layers.ReLU()(layers.BatchNormalization()(y))
     y = layers.Conv2D(filters, 3, padding="same", use_bias=conv_bias)(y)
     y = layers.BatchNormalization()(y)
-    return layers.ReLU()(layers.Add()([shortcut, y]))
+    if not shortcut:
+        return layers.ReLU()(y)
+    return layers.ReLU()(layers.Add()([_shortcut(x, filters, stride, conv_bias), y]))
 
 
 def bottleneck_block(x, filters: int, stride: int = 1, groups: int = 1, width: int | None = None,
@@ -465,6 +468,35 @@ def small_network(kind: str, input_shape=(28, 28, 1), classes: int = 10):
     for layer in model.layers:
         if isinstance(layer, layers.BatchNormalization):
             layer.momentum = 0.5   # see the docstring: few steps, the running statistics must keep up
+    return model
+
+
+def plain_or_residual(blocks_per_stage: int, residual: bool, input_shape=(28, 28, 1), classes: int = 10,
+                      width: int = 16):
+    """He et al.'s CIFAR comparison in small: a strided 3x3 stem, two stages of ``blocks_per_stage``
+    basic blocks (``width`` then ``2 * width`` filters, the second stage at half the resolution),
+    global average pooling and a softmax; ``residual=False`` drops every shortcut and nothing else.
+
+    It has ``4 * blocks_per_stage + 2`` weight layers. Batch normalisation layers get
+    ``momentum=0.5``, as in :func:`small_network`.
+
+    >>> [len([l for l in plain_or_residual(n, r).layers if isinstance(l, (layers.Conv2D, layers.Dense))])
+    ...  for n, r in ((1, False), (7, False), (7, True))]      # the residual net adds one 1x1 projection
+    [6, 30, 31]
+    """
+    if isinstance(blocks_per_stage, bool) or not isinstance(blocks_per_stage, int) or blocks_per_stage < 1:
+        raise ValueError(f"blocks_per_stage must be an integer >= 1, got {blocks_per_stage!r}")
+    inputs = keras.Input(_check_shape(input_shape))
+    x = layers.Conv2D(width, 3, strides=2, padding="same", use_bias=False)(inputs)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    for stage, filters in enumerate((width, 2 * width)):
+        for block in range(blocks_per_stage):
+            x = basic_block(x, filters, stride=2 if stage and not block else 1, shortcut=residual)
+    outputs = layers.Dense(classes, activation="softmax")(layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inputs, outputs, name=f"{'residual' if residual else 'plain'}_{4 * blocks_per_stage + 2}")
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.momentum = 0.5
     return model
 
 

@@ -55,19 +55,23 @@ COURSE_LENET = {"variant": "modern", "epochs": 8, "batch_size": 128, "learning_r
 
 def lenet5(*, activation: str = "relu", pooling: str = "average", input_size: int = 28, c5_kernel: int = 5,
            filters: tuple[int, int, int] = (6, 16, 120), dense_units: int = 84, n_classes: int = 10,
-           name: str = "lenet5"):
+           batch_norm: bool = False, name: str = "lenet5"):
     """Build a LeNet-5 style network (channels-last, one grey channel, softmax output).
 
     ``input_size`` is 32 (the paper's input, C1 without padding) or 28 (MNIST's digits,
     zero-padded by 2 in C1 so C1's output is 28x28 either way). ``c5_kernel=5`` makes C5
     a 5x5 convolution over S4's 5x5 maps, i.e. a dense layer 400 -> 120 as in the paper;
     ``c5_kernel=1`` is the slides' 1x1 variant, which keeps the 5x5 grid (3,000 values).
+    ``batch_norm=True`` puts a ``BatchNormalization`` between each hidden layer and its
+    activation (``c1_bn``, ``c1_act``, ...) and drops those layers' biases (the BN's shift replaces them).
 
     >>> model = lenet5(activation="tanh", pooling="max")
     >>> [layer.name for layer in model.layers]
     ['input', 'c1', 's2', 'c3', 's4', 'c5', 'flatten', 'f6', 'output']
     >>> model.get_layer("s4").output.shape
     (None, 5, 5, 16)
+    >>> [layer.name for layer in lenet5(batch_norm=True).layers][1:4], lenet5(batch_norm=True).count_params()
+    (['c1', 'c1_bn', 'c1_act'], 62384)
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
@@ -79,16 +83,25 @@ def lenet5(*, activation: str = "relu", pooling: str = "average", input_size: in
         raise ValueError(f"c5_kernel must be 5 (the paper) or 1 (the slides' variant), got {c5_kernel!r}")
     if len(filters) != 3 or not all(isinstance(f, int) and f > 0 for f in filters):
         raise ValueError(f"filters must be three positive integers (C1, C3, C5), got {filters!r}")
+    if not isinstance(batch_norm, bool):
+        raise TypeError(f"batch_norm must be True or False, got {batch_norm!r}")
     pool = keras.layers.AveragePooling2D if pooling == "average" else keras.layers.MaxPooling2D
+
+    def hidden(layer_class, *args, name, **options):
+        if not batch_norm:
+            return layer_class(*args, activation=activation, name=name, **options)
+        return lambda x: keras.layers.Activation(activation, name=f"{name}_act")(
+            keras.layers.BatchNormalization(name=f"{name}_bn")(layer_class(*args, use_bias=False, name=name,
+                                                                           **options)(x)))
+
     inputs = keras.Input(shape=(input_size, input_size, 1), name="input")
-    x = keras.layers.Conv2D(filters[0], 5, activation=activation, padding="same" if input_size == 28 else "valid",
-                            name="c1")(inputs)
+    x = hidden(keras.layers.Conv2D, filters[0], 5, padding="same" if input_size == 28 else "valid", name="c1")(inputs)
     x = pool(2, name="s2")(x)
-    x = keras.layers.Conv2D(filters[1], 5, activation=activation, name="c3")(x)
+    x = hidden(keras.layers.Conv2D, filters[1], 5, name="c3")(x)
     x = pool(2, name="s4")(x)
-    x = keras.layers.Conv2D(filters[2], c5_kernel, activation=activation, name="c5")(x)
+    x = hidden(keras.layers.Conv2D, filters[2], c5_kernel, name="c5")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(dense_units, activation=activation, name="f6")(x)
+    x = hidden(keras.layers.Dense, dense_units, name="f6")(x)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name=name)
 

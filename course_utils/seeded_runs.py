@@ -1,14 +1,16 @@
-"""Comparisons a student can trust: every network trained from several seeds to a plateau.
+"""Comparisons a student can trust: every network (or trial) run from several seeds.
 
 One training run says little: another seed (or another processor, see
 :mod:`course_utils.measured`) moves a small network's accuracy by a point or more. A
-*study* trains each network of a set from ``seeds`` with one :class:`Recipe` until its
-validation loss stops improving (early stopping, best weights kept), and records each run's
-curves, its test accuracy and how long it took. Studies too slow for a notebook run once with
-``python tools/ship_trained_models.py --only studies`` and ship in ``course_utils/data/trained/`` (results, the
-first seed's weights, provenance); :func:`load_or_run` hands them to the notebook, or trains
-them here with ``retrain=True``. Both are keyed by a hash of the recipe, the networks, the
-seeds and the exact data, so other data never picks up shipped results.
+*study* runs each trial of a set from every one of ``seeds`` and records what it measured:
+:func:`load_or_run` trains networks with a :class:`Recipe` (by default until the validation
+loss stops improving, best weights kept) and records each run's curves, test accuracy and
+time; :func:`load_or_measure` runs any function of the seed. Studies too slow for a notebook
+run once with ``python tools/ship_trained_models.py --only studies`` and ship in
+``course_utils/data/trained/`` (results, the first seed's weights, provenance); a notebook
+loads them, or trains them here with ``retrain=True``. The course's own studies are in
+:mod:`course_utils.studies`. Both are keyed by a hash of the configuration, the trial names,
+the seeds and the exact data, so other data never picks up shipped results.
 
 >>> spread([0.80, 0.82, 0.84])
 Spread(mean=0.82, std=0.02, n=3)
@@ -19,24 +21,73 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 
 from course_utils.models import SHIPPED_DIR, artifacts_dir, config_key, provenance, write_weights
 
 
+OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine")
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """How every network of a study is trained: Adam, early stopping on the validation loss."""
+    """How a network of a study is trained: by default Adam with early stopping on the validation loss.
+
+    ``patience=None`` trains every one of ``max_epochs`` and keeps the last weights (for
+    comparisons at a fixed budget). ``schedule="step"`` divides the learning rate by 10 at half
+    and at three quarters of ``max_epochs``; ``"cosine"`` is Keras' ``CosineDecay`` over them.
+
+    >>> Recipe(optimizer="momentum", learning_rate=0.01).optimizer_for(steps_per_epoch=10).__class__.__name__
+    'SGD'
+    >>> Recipe(optimizer="adagrad")
+    Traceback (most recent call last):
+    ValueError: optimizer must be one of ('adam', 'sgd', 'momentum', 'nesterov', 'rmsprop'), got 'adagrad'
+    """
 
     max_epochs: int = 40
-    patience: int = 4          # epochs without a lower validation loss before stopping
+    patience: int | None = 4    # epochs without a lower validation loss before stopping; None: never stop
     batch_size: int = 128
     learning_rate: float = 3e-3
+    optimizer: str = "adam"     # momentum and nesterov: SGD with momentum 0.9
+    schedule: str = "constant"
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+
+    def learning_rate_for(self, steps_per_epoch: int):
+        """The learning rate or Keras schedule (a function of the step) that the optimizer gets."""
+        import keras
+
+        total = self.max_epochs * steps_per_epoch
+        if self.schedule == "step":
+            return keras.optimizers.schedules.PiecewiseConstantDecay(
+                boundaries=[total // 2, (3 * total) // 4],
+                values=[self.learning_rate, self.learning_rate / 10, self.learning_rate / 100])
+        if self.schedule == "cosine":
+            return keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=total)
+        return self.learning_rate
+
+    def optimizer_for(self, steps_per_epoch: int):
+        """A fresh Keras optimizer for one run."""
+        import keras
+
+        rate = self.learning_rate_for(steps_per_epoch)
+        if self.optimizer == "adam":
+            return keras.optimizers.Adam(rate)
+        if self.optimizer == "rmsprop":
+            return keras.optimizers.RMSprop(rate)
+        momentum = 0.0 if self.optimizer == "sgd" else 0.9
+        return keras.optimizers.SGD(rate, momentum=momentum, nesterov=self.optimizer == "nesterov")
 
 
 class Spread(NamedTuple):
@@ -83,19 +134,22 @@ def within_noise(a, b, level: float = 0.05) -> bool:
 
 
 def train_to_plateau(model, x_train, y_train, x_val, y_val, recipe: Recipe) -> dict:
-    """Train a compiled-here ``model`` until the validation loss stops improving; keep the best weights.
+    """Train a compiled-here ``model`` as ``recipe`` says; with early stopping, keep the best weights.
 
     Returns the run's curves (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, one value
-    per epoch), ``best_epoch`` (1-based; the weights the model keeps), ``epochs`` run and ``seconds``.
+    per epoch), ``best_epoch`` (1-based: the lowest validation loss, the weights the model keeps
+    when it stops early), ``epochs`` run and ``seconds``.
     """
     import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss="sparse_categorical_crossentropy",
+    steps_per_epoch = -(-len(x_train) // recipe.batch_size)
+    model.compile(optimizer=recipe.optimizer_for(steps_per_epoch), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience, restore_best_weights=True)
+    callbacks = [] if recipe.patience is None else [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience, restore_best_weights=True)]
     start = time.perf_counter()
     history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=recipe.max_epochs,
-                        batch_size=recipe.batch_size, verbose=0, callbacks=[stop])
+                        batch_size=recipe.batch_size, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
     curves = {name: [round(float(v), 5) for v in values] for name, values in history.history.items()
               if name in ("loss", "accuracy", "val_loss", "val_accuracy")}
@@ -103,118 +157,111 @@ def train_to_plateau(model, x_train, y_train, x_val, y_val, recipe: Recipe) -> d
     return {**curves, "best_epoch": best, "epochs": len(curves["loss"]), "seconds": round(seconds, 1)}
 
 
-def study_key(name: str, networks, seeds, recipe: Recipe, data) -> str:
-    """The hash that ties shipped results to their exact study and data.
+def study_key(name: str, trials, seeds, config, data) -> str:
+    """The hash that ties stored results to their exact study (trial names, seeds, configuration) and data.
 
     >>> x = np.zeros((2, 2), "float32")
-    >>> study_key("s", ["a"], [0], Recipe(), [x]) == study_key("s", ["a"], [0], Recipe(max_epochs=3), [x])
+    >>> study_key("s", ["a"], [0], {"epochs": 1}, [x]) == study_key("s", ["a"], [0], {"epochs": 2}, [x])
     False
     """
-    config = {"study": name, "networks": list(networks), "seeds": list(seeds), "recipe": asdict(recipe)}
-    return config_key(config, *data)
+    return config_key({"study": name, "networks": list(trials), "seeds": list(seeds), "recipe": config}, *data)
 
 
-def load_or_run(name: str, builders: dict[str, Callable], data, *, seeds=(0, 1, 2), recipe: Recipe = Recipe(),
-                about: str = "", retrain: bool = False, folder=None) -> dict:
-    """The study ``name``: ``builders`` (network name -> function returning an uncompiled model)
-    trained from each seed on ``data`` = ``(x_train, y_train, x_val, y_val, x_test, y_test)``.
+def load_or_measure(name: str, trials: dict[str, Callable[[int], dict]], *, seeds=(0, 1, 2), config, data=(),
+                    about: str = "", retrain: bool = False, folder=None, progress: Callable[[str], None] = print
+                    ) -> dict:
+    """The study ``name``: every trial (name -> function of the seed returning its measurements) run
+    from each seed, or its stored results.
 
-    Returns ``{"key", "study", "data", "recipe", "seeds", "runs": {network: [run per seed]}, "provenance",
-    "source"}`` (``data`` is ``about``, what the data are in words),
-    each run as :func:`train_to_plateau` gives it plus ``test_accuracy``; ``source`` says
-    ``"shipped"``, ``"cache"`` or ``"trained"``. ``retrain=True`` trains here whatever exists
-    (minutes per network and seed on a laptop) and keeps the result in ``artifacts/``; the
-    first seed's weights are saved beside it (:func:`load_weights` reads them).
+    ``config`` (plain data) and the arrays of ``data`` are what the trials depend on besides their
+    names: both go into the key, so a changed setting or other data is another study. Each trial
+    runs after :func:`course_utils.session.seed_everything` of its seed; a ``"model"`` entry in
+    what it returns is not stored, but the first seed's model's weights are (:func:`load_weights`).
+    Returns ``{"key", "study", "data", "recipe", "seeds", "runs": {trial: [result per seed]},
+    "provenance", "source"}`` (``data``: ``about``, the data in words; ``recipe``: ``config``);
+    ``source`` says ``"shipped"``, ``"cache"`` or ``"trained"``. ``retrain=True`` runs it here
+    whatever exists and keeps the result in ``folder`` (``artifacts/``).
     """
-    key = study_key(name, builders, seeds, recipe, data)
+    import keras
+
+    from course_utils.session import seed_everything
+
+    key = study_key(name, trials, seeds, config, data)
     folder = Path(folder) if folder is not None else artifacts_dir()
     if not retrain:
         for source, place in (("shipped", SHIPPED_DIR), ("cache", folder)):
             path = place / f"{name}-{key}.json"
             if path.exists():
                 return {**json.loads(path.read_text(encoding="utf-8")), "source": source}
-    study = run(name, builders, data, seeds=seeds, recipe=recipe, about=about, folder=folder, key=key)
-    return {**study, "source": "trained"}
-
-
-def run(name: str, builders: dict[str, Callable], data, *, seeds, recipe: Recipe, about: str, folder: Path,
-        key: str, progress: Callable[[str], None] = print) -> dict:
-    """Train the whole study now and write ``<folder>/<name>-<key>.json`` (and the first seed's weights)."""
-    import keras
-
-    from course_utils.session import seed_everything
-
-    x_train, y_train, x_val, y_val, x_test, y_test = data
     runs = {}
-    for network, build in builders.items():
-        runs[network] = []
+    for trial, measure in trials.items():
+        runs[trial] = []
         for seed in seeds:
             seed_everything(seed)
-            model = build()
-            result = train_to_plateau(model, x_train, y_train, x_val, y_val, recipe)
-            result["test_accuracy"] = round(float(model.evaluate(x_test, y_test, batch_size=500, verbose=0)[1]), 4)
-            result["params"] = model.count_params()
-            runs[network].append(result)
-            progress(f"{name}: {network} seed {seed}: best epoch {result['best_epoch']} of {result['epochs']}, "
-                     f"test accuracy {result['test_accuracy']:.3f}, {result['seconds']:.0f} s")
-            if seed == seeds[0]:
-                write_weights(model, folder / f"{name}-{key}-{network}.weights.h5")
+            result = dict(measure(seed))
+            model = result.pop("model", None)
+            runs[trial].append(result)
+            progress(f"{name}: {trial} seed {seed}: " + ", ".join(
+                f"{k} {v:.4g}" for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)))
+            if seed == seeds[0] and model is not None:
+                write_weights(model, folder / weights_name(name, key, trial))
             keras.backend.clear_session()
-    study = {"key": key, "study": name, "data": about, "recipe": asdict(recipe), "seeds": list(seeds), "runs": runs,
+    study = {"key": key, "study": name, "data": about, "recipe": config, "seeds": list(seeds), "runs": runs,
              "provenance": provenance()}
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"{name}-{key}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(study, indent=1), encoding="utf-8")
     os.replace(tmp, folder / f"{name}-{key}.json")
-    return study
+    return {**study, "source": "trained"}
+
+
+def load_or_run(name: str, builders: dict[str, Callable], data, *, seeds=(0, 1, 2),
+                recipe: Recipe | Mapping[str, Recipe] = Recipe(), about: str = "", retrain: bool = False,
+                folder=None) -> dict:
+    """The study ``name``: ``builders`` (network name -> function returning an uncompiled model)
+    trained from each seed on ``data`` = ``(x_train, y_train, x_val, y_val, x_test, y_test)`` with
+    ``recipe`` (one for all, or one per network), through :func:`load_or_measure`.
+
+    Each run is as :func:`train_to_plateau` gives it plus ``test_accuracy`` and ``params``;
+    ``retrain=True`` trains here (minutes per network and seed on a laptop).
+    """
+    recipes = {network: recipe if isinstance(recipe, Recipe) else recipe[network] for network in builders}
+    x_train, y_train, x_val, y_val, x_test, y_test = data
+
+    def trial(network):
+        def measure(seed):
+            model = builders[network]()
+            result = train_to_plateau(model, x_train, y_train, x_val, y_val, recipes[network])
+            probabilities = np.concatenate([np.asarray(model(x_test[i:i + 500], training=False))
+                                            for i in range(0, len(x_test), 500)])
+            result["test_accuracy"] = round(float(np.mean(probabilities.argmax(axis=1) == y_test)), 4)
+            return {**result, "params": model.count_params(), "model": model}
+        return measure
+
+    config = (asdict(recipe) if isinstance(recipe, Recipe)
+              else {network: asdict(r) for network, r in recipes.items()})
+    return load_or_measure(name, {network: trial(network) for network in builders}, seeds=seeds, config=config,
+                           data=data, about=about, retrain=retrain, folder=folder)
+
+
+def weights_name(study: str, key: str, trial: str) -> str:
+    """The file that holds a trial's first-seed weights: its name in lower case, runs of other characters as ``-``.
+
+    >>> weights_name("batch-norm", "0123456789abcdef", "LeNet + BN, SGD 0.05")
+    'batch-norm-0123456789abcdef-lenet-bn-sgd-0-05.weights.h5'
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", trial.lower()).strip("-")
+    return f"{study}-{key}-{slug}.weights.h5"
 
 
 def load_weights(model, study: dict, network: str, folder=None):
     """``model`` with the first seed's trained weights of ``network`` from ``study``: the shipped
     folder's for a shipped study, else ``folder`` (what :func:`load_or_run` was given; ``artifacts/``)."""
     place = SHIPPED_DIR if study["source"] == "shipped" else Path(folder) if folder is not None else artifacts_dir()
-    model.load_weights(place / f"{study['study']}-{study['key']}-{network}.weights.h5")
+    model.load_weights(place / weights_name(study["study"], study["key"], network))
     return model
 
 
 def summary(study: dict, quantity: str = "test_accuracy") -> dict[str, Spread]:
     """``{network: Spread}`` of one per-run number of the study (``test_accuracy``, ``best_epoch``, ...)."""
     return {network: spread([r[quantity] for r in runs]) for network, runs in study["runs"].items()}
-
-
-# --------------------------------------------------------------------------------------
-# The course's studies (tools/ship_trained_models.py --only studies ships them)
-# --------------------------------------------------------------------------------------
-
-SMALL_NETWORKS = "small-networks"
-
-
-def fashion_split(train: int = 4000, val: int = 1000, source: str = "sample"):
-    """``(x_train, y_train, x_val, y_val, x_test, y_test)`` from Fashion-MNIST (``source`` as
-    :func:`course_utils.datasets.load_fashion_mnist` takes it): the first ``train`` training
-    images, the next ``val`` for early stopping, and the test set; images scaled to [0, 1]
-    with a channel axis."""
-    from course_utils.datasets import load_fashion_mnist
-
-    (x, y), (x_test, y_test) = load_fashion_mnist(source)
-    if len(x) < train + val:
-        raise ValueError(f"need {train + val} training images for the split, the data has {len(x)}")
-    scale = lambda images: (images[..., None] / 255.0).astype("float32")
-    return (scale(x[:train]), y[:train], scale(x[train:train + val]), y[train:train + val],
-            scale(x_test), y_test)
-
-
-def small_networks_study(*, retrain: bool = False, source: str = "sample", seeds=(0, 1, 2), kinds=None,
-                         folder=None) -> dict:
-    """Notebook 09's comparison: every :func:`course_utils.architectures.small_network` from 3 seeds
-    to a plateau on 4,000 Fashion-MNIST images (1,000 more for early stopping, 1,000 to test).
-
-    The shipped results are for the bundled sample (``source="sample"``), so every machine reads
-    the same ones; ``source="full"`` (with the full data on disk) or ``retrain=True`` trains here."""
-    from course_utils import architectures as arch
-
-    kinds = tuple(kinds or arch.SMALL_KINDS)
-    builders = {kind: (lambda kind=kind: arch.small_network(kind)) for kind in kinds}
-    return load_or_run(SMALL_NETWORKS, builders, fashion_split(source=source), seeds=tuple(seeds), retrain=retrain,
-                       folder=folder, about=f"Fashion-MNIST ({source}): 4,000 images to train, 1,000 to stop early, "
-                                            "1,000 to test")

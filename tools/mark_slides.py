@@ -280,7 +280,7 @@ MARKUP: dict[str, dict[str, str]] = {
         "a3aa3cc5": "slide",  # ## 9. Multiply-adds: what one image costs
         "c26f1410": "subslide",  # **Plot parameters against multiply-adds**
         "0d65f032": "slide",  # ## 10. Small versions, trained to a plateau on Fashion-MNIST
-        "3aeb1c2c": "notes",  # x_test, y_test = seeded_runs.fashion_split()[4:]
+        "3aeb1c2c": "notes",  # x_test, y_test = studies.fashion_split()[4:]
         "26567665": "subslide",  # **Test accuracy and epochs to the plateau, over three seeds**
         "8456af97": "subslide",  # **Plot test accuracy against cost, with the spread over seeds**
         "039ca09c": "slide",  # ## 11. From LeNet to DenseNet, in one table

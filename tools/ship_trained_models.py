@@ -3,13 +3,15 @@
     python tools/ship_trained_models.py                 # both (about an hour on 2 cores)
     python tools/ship_trained_models.py --only lenets   # or: --only studies
 
+    python tools/ship_trained_models.py --only studies --study degradation   # one study
+
 ``lenets``: runs notebooks 07 and 11 (temporary copies) on the bundled sample with shipped
 weights ignored, so that every ``models.load_or_train_lenet`` call in them trains from its
-seed, and replaces the shipped LeNets with what they trained. ``studies``: trains every
-:mod:`course_utils.seeded_runs` study (notebook 09's small networks, 3 seeds each, to a
-plateau) and replaces the shipped results. Either way ``PROVENANCE.md`` is rewritten from
-what the folder then holds. Run it when a training configuration, the sample or a pinned
-version changes; then refresh the notebooks that load them (07, 09, 10, 11).
+seed, and replaces the shipped LeNets with what they trained. ``studies``: runs every study of
+:data:`course_utils.studies.STUDIES` (3 seeds each) and replaces its shipped results. Either
+way ``PROVENANCE.md`` is rewritten from what the folder then holds. Run it when a training
+configuration, the sample or a pinned version changes (the lenets first: the transfer study
+starts from one); then refresh the notebooks that load them (07, 08, 09, 10, 11).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_utils import measured, models, seeded_runs  # noqa: E402
+from course_utils import measured, models, studies  # noqa: E402
 
 TRAINED_BY = ["notebooks/07_lenet5_keras.ipynb", "notebooks/11_transfer_learning.ipynb"]
 COMMAND = "python tools/ship_trained_models.py"
@@ -34,25 +36,29 @@ COMMAND = "python tools/ship_trained_models.py"
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("lenets", "studies"), help="ship one kind only")
-    only = parser.parse_args(argv).only
+    parser.add_argument("--study", action="append", choices=sorted(studies.STUDIES),
+                        help="with --only studies: ship these studies only (repeatable)")
+    options = parser.parse_args(argv)
     os.environ["COURSE_DATA"] = "sample"
-    if only in (None, "lenets"):
+    if options.only in (None, "lenets"):
         ship_lenets()
-    if only in (None, "studies"):
-        ship_studies()
+    if options.only in (None, "studies"):
+        ship_studies(options.study or list(studies.STUDIES))
     (models.SHIPPED_DIR / "PROVENANCE.md").write_text(provenance_page(), encoding="utf-8")
     return 0
 
 
-def ship_studies() -> None:
-    """Train every study here and put its results and weights in the shipped folder (old ones removed)."""
+def ship_studies(names) -> None:
+    """Run the studies ``names`` here and put their results and weights in the shipped folder (old ones removed)."""
     from course_utils.session import setup_notebook
 
     setup_notebook(keras=True)
-    for path in models.SHIPPED_DIR.glob(f"{seeded_runs.SMALL_NETWORKS}-*"):
-        path.unlink()
-    study = seeded_runs.small_networks_study(retrain=True, folder=models.SHIPPED_DIR)
-    print(f"shipped study {study['study']} ({sum(len(r) for r in study['runs'].values())} runs)")
+    for name in names:
+        for path in models.SHIPPED_DIR.glob(f"{name}-*"):
+            if path.name.removeprefix(f"{name}-")[:16].isalnum():     # "<name>-<key>...", not another study's
+                path.unlink()
+        study = studies.STUDIES[name](retrain=True, folder=models.SHIPPED_DIR)
+        print(f"shipped study {study['study']} ({sum(len(r) for r in study['runs'].values())} runs)", flush=True)
 
 
 def ship_lenets() -> None:
@@ -107,9 +113,10 @@ def provenance_page() -> str:
                      f"| {prov['cpu']}, {prov['threads']} cores | {prov['date']} |")
     lines += ["", "## Studies: several seeds, trained to a plateau", "",
               "Results that a notebook reads instead of training for many minutes "
-              "(`course_utils/seeded_runs.py`): each network of the study trained from every seed with one recipe "
-              "(Adam, early stopping on the validation loss, best weights kept). `<study>-<key>.json` holds every "
-              "run's curves, test accuracy and time; `<study>-<key>-<network>.weights.h5` the first seed's weights. "
+              "(`course_utils/studies.py`, `course_utils/seeded_runs.py`): each network or trial of the study run "
+              "from every seed with the recipe shown. `<study>-<key>.json` holds every "
+              "run's measurements (curves, test accuracy, time); `<study>-<key>-<network>.weights.h5` the first "
+              "seed's weights. "
               f"Made by `{COMMAND} --only studies`; `retrain=True` in the notebook trains them again.", "",
               "| file | networks | seeds | data | recipe | versions | machine | date |", "|---|---|---|---|---|---|---|---|"]
     for path in sorted(models.SHIPPED_DIR.glob("*.json")):
@@ -120,11 +127,32 @@ def provenance_page() -> str:
         versions = (f"Python {prov['python']}, Keras {prov['keras']} ({prov['backend']} {prov['tensorflow']}), "
                     f"NumPy {prov['numpy']}")
         lines.append(f"| `{path.name}` | {', '.join(study['runs'])} | {', '.join(map(str, study['seeds']))} "
-                     f"| {study['data']} | up to {recipe['max_epochs']} epochs, "
-                     f"patience {recipe['patience']}, batch {recipe['batch_size']}, learning rate "
-                     f"{recipe['learning_rate']:g} | {versions} | {prov['cpu']}, {prov['threads']} cores"
+                     f"| {study['data']} | {describe_recipe(recipe)} | {versions} | {prov['cpu']}, {prov['threads']} cores"
                      f"{'; ' + prov['note'] if prov.get('note') else ''} | {prov['date']} |")
     return "\n".join(lines) + "\n"
+
+
+def describe_recipe(config: dict) -> str:
+    """A study's configuration in words: one :class:`seeded_runs.Recipe`, one per network, or other settings.
+
+    >>> describe_recipe({"max_epochs": 40, "patience": 4, "batch_size": 128, "learning_rate": 0.003,
+    ...                  "optimizer": "adam", "schedule": "constant"})
+    'adam, learning rate 0.003 (constant), batch 128, up to 40 epochs, patience 4'
+    >>> describe_recipe({"epochs": 3})
+    'epochs 3'
+    """
+    def one(recipe):
+        stop = (f"up to {recipe['max_epochs']} epochs, patience {recipe['patience']}" if recipe.get("patience")
+                else f"{recipe['max_epochs']} epochs")
+        return (f"{recipe.get('optimizer', 'adam')}, learning rate {recipe['learning_rate']:g} "
+                f"({recipe.get('schedule', 'constant')}), batch {recipe['batch_size']}, {stop}")
+
+    if "max_epochs" in config:
+        return one(config)
+    if config and all(isinstance(v, dict) and "max_epochs" in v for v in config.values()):
+        return "; ".join(f"{name}: {one(recipe)}" for name, recipe in config.items())
+    return "; ".join(f"{name} {json.dumps(value)}" if not isinstance(value, (int, float, str)) else f"{name} {value}"
+                     for name, value in config.items())
 
 
 if __name__ == "__main__":
