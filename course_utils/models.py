@@ -291,12 +291,21 @@ def _save(model, record: dict, folder: Path, key: str) -> None:
 
 
 def write_weights(model, path: Path) -> None:
-    """``model.save_weights(path)`` under a temporary name first, so that a half-written file never looks saved."""
+    """``model.save_weights(path)`` under a temporary name first, so that a half-written file never looks saved.
+
+    Only the model's weights are written: Keras would add a compiled model's optimizer state
+    (Adam's two moments: three times the file), which no notebook reads back.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name.removesuffix('.weights.h5')}.{os.getpid()}.tmp.weights.h5")
-    with warnings.catch_warnings():  # Keras 3.15's TensorFlow backend calls np.array(variable) the NumPy 1 way
-        warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy", DeprecationWarning)
-        model.save_weights(tmp)
+    optimizer = getattr(model, "optimizer", None)
+    try:
+        model.optimizer = None
+        with warnings.catch_warnings():  # Keras 3.15's TensorFlow backend calls np.array(variable) the NumPy 1 way
+            warnings.filterwarnings("ignore", "__array__ implementation doesn't accept a copy", DeprecationWarning)
+            model.save_weights(tmp)
+    finally:
+        model.optimizer = optimizer
     os.replace(tmp, path)
 
 

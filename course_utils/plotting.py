@@ -176,6 +176,29 @@ def learning_curves(history, metrics: Sequence[str] = ("loss", "accuracy"), titl
     return fig
 
 
+def seed_band(ax, runs, metric: str, label: str | None = None, **style):
+    """Plot one per-epoch curve of a study (``runs``: one dict per seed, as
+    :mod:`course_utils.seeded_runs` stores them) as its mean over the seeds, with a band of ± one
+    standard deviation; runs stopped early are cut to the shortest. Returns ``(mean, std)``.
+
+    >>> fig, ax = plt.subplots()
+    >>> mean, std = seed_band(ax, [{"loss": [1.0, 0.5]}, {"loss": [3.0, 0.5, 0.1]}], "loss", label="a")
+    >>> mean.tolist(), std.round(3).tolist(), len(ax.lines), len(ax.collections)
+    ([2.0, 0.5], [1.414, 0.0], 1, 1)
+    >>> plt.close(fig)
+    """
+    if not runs or any(metric not in run for run in runs):
+        raise ValueError(f"every run needs a {metric!r} curve, got {len(runs)} runs")
+    epochs = min(len(run[metric]) for run in runs)
+    curves = np.array([run[metric][:epochs] for run in runs], dtype=float)
+    mean = curves.mean(axis=0)
+    std = curves.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(epochs)
+    x = np.arange(1, epochs + 1)
+    (line,) = ax.plot(x, mean, label=label, **style)
+    ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
+    return mean, std
+
+
 def confusion_matrix(y_true, y_pred, n_classes: int = 10, labels: Sequence[str] | None = None, ax=None):
     """Counts of (true, predicted) pairs as an annotated heat map; returns the Figure.
 

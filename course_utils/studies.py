@@ -13,11 +13,12 @@ study                      notebook  what varies (3 seeds each)                 
 :func:`regularisers`       08        none, dropout + L2, augmentation, all (500 digits)  MNIST
 :func:`small_networks`     09        the seven classic ideas, to a plateau               Fashion
 :func:`degradation`        09        plain vs residual, 10 and 30 layers                 Fashion
+:func:`efficient_networks` 13        the six efficient designs, to a plateau (09's way)  Fashion
 :func:`transfer`           11        feature extraction, fine-tuning, scratch; cuts      MNIST
 =========================  ========  ==================================================  =========
 
 >>> sorted(STUDIES) == sorted(["optimisers", "schedules", "batch-norm", "regularisers", "small-networks",
-...                            "degradation", "transfer"])
+...                            "degradation", "efficient-networks", "transfer"])
 True
 """
 from __future__ import annotations
@@ -211,6 +212,23 @@ def degradation(*, retrain: bool = False, source: str = "sample", seeds=SEEDS, f
 
 
 # --------------------------------------------------------------------------------------
+# Notebook 13: the efficient designs, under notebook 09's budget
+# --------------------------------------------------------------------------------------
+
+def efficient_networks(*, retrain: bool = False, source: str = "sample", seeds=SEEDS, kinds=None, folder=None) -> dict:
+    """Notebook 13's comparison: every :func:`course_utils.efficient.small_network` trained exactly
+    as :func:`small_networks` trains notebook 09's (same data, recipe and seeds), so the two
+    studies plot side by side."""
+    from course_utils import efficient
+
+    kinds = tuple(kinds or efficient.SMALL_KINDS)
+    builders = {kind: (lambda kind=kind: efficient.small_network(kind)) for kind in kinds}
+    data = fashion_split(source=source)
+    return load_or_run("efficient-networks", builders, data, seeds=tuple(seeds), retrain=retrain, folder=folder,
+                       about=f"Fashion-MNIST ({source}): 4,000 images to train, 1,000 to stop early, 1,000 to test")
+
+
+# --------------------------------------------------------------------------------------
 # Notebook 11: transfer against training from scratch
 # --------------------------------------------------------------------------------------
 
@@ -303,5 +321,6 @@ def course_transfer(*, retrain: bool = False, source: str = "sample", folder=Non
 
 
 STUDIES = {"optimisers": optimisers, "schedules": schedules, "batch-norm": batch_norm, "regularisers": regularisers,
-           "small-networks": small_networks, "degradation": degradation, "transfer": course_transfer}
+           "small-networks": small_networks, "degradation": degradation, "efficient-networks": efficient_networks,
+           "transfer": course_transfer}
 """Study name (the prefix of its shipped files) -> the function that loads or trains it."""

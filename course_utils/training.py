@@ -1,12 +1,16 @@
-"""Keras training helpers whose printed output is stable enough for nbval to compare.
+"""Keras training helpers: printed output stable enough for nbval to compare, and early stopping read off a curve.
 
 >>> printer = EpochPrinter(every=5, digits=2)
 >>> printer.format_logs(3, {"loss": 0.12345, "accuracy": 0.98765})
 'epoch  3: loss 0.12 accuracy 0.99'
+>>> early_stopping_epochs([0.9, 0.5, 0.6, 0.4, 0.45, 0.47, 0.5], patience=2)
+StoppingPoint(best_epoch=4, stopped_epoch=6)
 """
 from __future__ import annotations
 
+import numbers
 import time
+from typing import NamedTuple
 
 import keras
 
@@ -37,3 +41,37 @@ class EpochPrinter(keras.callbacks.Callback):
         total = self.params.get("epochs", epoch + 1)
         if (epoch + 1) % self.every == 0 or epoch + 1 == total:
             print(self.format_logs(epoch + 1, logs or {}))
+
+
+class StoppingPoint(NamedTuple):
+    """Where early stopping ends a run (epochs counted from 1): the weights it keeps, the last epoch it trains."""
+
+    best_epoch: int
+    stopped_epoch: int
+
+
+def early_stopping_epochs(val_losses, patience: int) -> StoppingPoint:
+    """What ``keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+    restore_best_weights=True)`` does with this validation-loss curve: it stops after
+    ``patience`` epochs without a new lowest loss and keeps the lowest epoch's weights; a
+    curve that still improves near its end runs to its last epoch.
+
+    >>> early_stopping_epochs([0.5, 0.4, 0.3], patience=1)
+    StoppingPoint(best_epoch=3, stopped_epoch=3)
+    >>> early_stopping_epochs([0.5, 0.6, 0.7], patience=1)
+    StoppingPoint(best_epoch=1, stopped_epoch=2)
+    """
+    if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+        raise ValueError(f"patience must be a whole number of epochs >= 0, got {patience!r}")
+    losses = [float(v) for v in val_losses]
+    if not losses:
+        raise ValueError("val_losses is empty; expected one validation loss per epoch")
+    best, waited = 0, 0
+    for epoch in range(1, len(losses)):
+        if losses[epoch] < losses[best]:
+            best, waited = epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return StoppingPoint(best + 1, epoch + 1)
+    return StoppingPoint(best + 1, len(losses))

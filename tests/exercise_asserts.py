@@ -1,6 +1,8 @@
 """Assertions shared by the exercise-check tests: how a check's result must look."""
 import functools
 
+import pytest
+
 from course_utils.checks.protocol import FAIL, PASS
 
 
@@ -55,3 +57,33 @@ def grade_students(base, notebook: str, wrong: dict, **overrides):
     code = cli.main([str(subs), "--out", str(out), "--jobs", "2", "--quiet"])
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:
         return code, {(r["student"], r["question"]): r for r in csv.DictReader(f)}
+
+
+def assert_solution_full_marks(graded, exercise):
+    """The grader's rows for the ``right`` student: exit code 0, every question PASS with its full points."""
+    code, rows = graded
+    assert code == 0
+    for q in exercise.questions:
+        row = rows[("right", q.id)]
+        assert (row["status"], float(row["points"])) == (PASS, q.points), row
+
+
+def assert_mistakes_advised(graded, exercise, wrong: dict):
+    """Every question has a known wrong answer (``{qid: (source, points, fragment)}``); each one FAILs in
+    one line that says ``fragment``, with ``points`` partial credit (``None``: any)."""
+    _, rows = graded
+    assert set(wrong) == {q.id for q in exercise.questions}
+    for qid, (_, points, fragment) in wrong.items():
+        row = rows[("wrong", qid)]
+        assert row["status"] == FAIL and fragment in row["message"] and "\n" not in row["message"], row
+        if points is not None:
+            assert float(row["points"]) == pytest.approx(points, abs=1e-3), row
+
+
+def assert_stubs_not_attempted(graded, exercise):
+    """The released stubs: every question FAIL, 0 points, "Not attempted yet"."""
+    _, rows = graded
+    for q in exercise.questions:
+        row = rows[("stub", q.id)]
+        assert (row["status"], float(row["points"])) == (FAIL, 0.0), row
+        assert row["message"].startswith("Not attempted yet"), row

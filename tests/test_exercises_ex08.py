@@ -6,7 +6,7 @@ import pytest
 
 from course_utils.checks.protocol import FAIL, PASS
 from course_utils.exercises import ex08_training_cnns as ex08
-from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, stub
+from exercise_asserts import assert_mistakes_advised, assert_solution_full_marks, assert_stubs_not_attempted, assert_not_attempted, assert_wrong, check, grade_students, stub
 
 
 # --- question 1: He and Glorot ------------------------------------------------------------
@@ -195,28 +195,15 @@ def graded(tmp_path_factory, isolation):
 
 
 def test_grader_gives_the_solution_full_marks(graded):
-    code, rows = graded
-    assert code == 0
-    for q in ex08.EXERCISE.questions:
-        row = rows[("right", q.id)]
-        assert (row["status"], float(row["points"])) == (PASS, q.points), row
+    assert_solution_full_marks(graded, ex08.EXERCISE)
 
 
 def test_grader_names_known_mistakes_on_hidden_inputs(graded):
-    _, rows = graded
-    assert set(WRONG) == {q.id for q in ex08.EXERCISE.questions}
-    for qid, (_, points, fragment) in WRONG.items():
-        row = rows[("wrong", qid)]
-        assert row["status"] == FAIL and fragment in row["message"] and "\n" not in row["message"], row
-        assert float(row["points"]) == pytest.approx(points, abs=1e-3), row
+    assert_mistakes_advised(graded, ex08.EXERCISE, WRONG)
     for qid in ("ex08.q2", "ex08.q3", "ex08.q4", "ex08.q5"):
-        message = rows[("wrong", qid)]["message"]
+        message = graded[1][("wrong", qid)]["message"]
         assert "hidden test" in message and " is too " in message, message    # the direction, no value
 
 
 def test_grader_says_not_attempted_for_the_stubs(graded):
-    _, rows = graded
-    for q in ex08.EXERCISE.questions:
-        row = rows[("stub", q.id)]
-        assert (row["status"], float(row["points"])) == (FAIL, 0.0), row
-        assert row["message"].startswith("Not attempted yet"), row
+    assert_stubs_not_attempted(graded, ex08.EXERCISE)

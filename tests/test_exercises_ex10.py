@@ -11,7 +11,7 @@ from course_utils.checks.protocol import PASS
 from course_utils.exercises import ex10_what_cnns_learn as ex
 from course_utils.grading.job import instructor_cells
 from course_utils.grading.synthetic import graded_sources
-from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, sourceless, stub
+from exercise_asserts import assert_mistakes_advised, assert_solution_full_marks, assert_stubs_not_attempted, assert_not_attempted, assert_wrong, check, grade_students, sourceless, stub
 
 NOTEBOOK = "10_what_cnns_learn"
 
@@ -157,28 +157,15 @@ def graded(tmp_path_factory, isolation):
 
 
 def test_grader_passes_the_solution(graded):
-    code, rows = graded
-    assert code == 0
-    for q in ex.EXERCISE.questions:
-        row = rows[("right", q.id)]
-        assert (row["status"], float(row["points"])) == (PASS, q.points), row
+    assert_solution_full_marks(graded, ex.EXERCISE)
 
 
 def test_grader_gives_the_known_mistakes_their_advice(graded):
-    _, rows = graded
-    for qid, (_, points, fragment) in WRONG.items():
-        row = rows[("wrong", qid)]
-        assert row["status"] == "FAIL" and fragment in row["message"], row
-        if points is not None:          # Grad-CAM without ReLU is right where the map has no negative value
-            assert float(row["points"]) == pytest.approx(points), row
+    assert_mistakes_advised(graded, ex.EXERCISE, WRONG)
 
 
 def test_grader_says_not_attempted_for_the_stubs(graded):
-    _, rows = graded
-    for q in ex.EXERCISE.questions:
-        row = rows[("stub", q.id)]
-        assert (row["status"], float(row["points"])) == ("FAIL", 0.0), row
-        assert row["message"].startswith("Not attempted yet"), row
+    assert_stubs_not_attempted(graded, ex.EXERCISE)
 
 
 def test_given_data_is_numeric_and_named_as_the_notebook_names_it():

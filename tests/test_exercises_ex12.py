@@ -7,7 +7,7 @@ import pytest
 import course_utils  # noqa: F401  (before keras: quiet TensorFlow)
 from course_utils.checks.protocol import FAIL, FORBIDDEN, PASS
 from course_utils.exercises import ex12_cnn_1d_signals as ex12
-from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, stub
+from exercise_asserts import assert_mistakes_advised, assert_solution_full_marks, assert_stubs_not_attempted, assert_not_attempted, assert_wrong, check, grade_students, stub
 
 
 def _keras_length(n, kernel, stride, padding, dilation):
@@ -182,31 +182,19 @@ def graded(tmp_path_factory, isolation):
 
 
 def test_grader_gives_the_solution_full_marks(graded):
-    code, rows = graded
-    assert code == 0
-    for q in ex12.EXERCISE.questions:
-        row = rows[("right", q.id)]
-        assert (row["status"], float(row["points"])) == (PASS, q.points), row
+    assert_solution_full_marks(graded, ex12.EXERCISE)
 
 
 def test_grader_names_known_mistakes_on_hidden_inputs(graded):
-    _, rows = graded
-    assert set(WRONG) == {q.id for q in ex12.EXERCISE.questions}
-    for qid, (_, points, fragment) in WRONG.items():
-        row = rows[("wrong", qid)]
-        assert row["status"] == FAIL and fragment in row["message"] and "\n" not in row["message"], row
-        assert float(row["points"]) == pytest.approx(points, abs=1e-3), row
+    assert_mistakes_advised(graded, ex12.EXERCISE, WRONG)
     for qid in ("ex12.q2", "ex12.q3", "ex12.q4"):
-        message = rows[("wrong", qid)]["message"]
+        message = graded[1][("wrong", qid)]["message"]
         assert "hidden test" in message and (" is too " in message or "has shape" in message), message
 
 
 def test_grader_says_not_attempted_for_the_stubs_and_refuses_numpy_convolve(graded):
-    _, rows = graded
-    for q in ex12.EXERCISE.questions:
-        row = rows[("stub", q.id)]
-        assert (row["status"], float(row["points"])) == (FAIL, 0.0), row
-        assert row["message"].startswith("Not attempted yet"), row
+    assert_stubs_not_attempted(graded, ex12.EXERCISE)
+    rows = graded[1]
     banned = rows[("banned", "ex12.q4")]
     assert (banned["status"], float(banned["points"])) == (FORBIDDEN, 0.0), banned
     assert "numpy.convolve" in banned["message"] or "numpy.correlate" in banned["message"], banned

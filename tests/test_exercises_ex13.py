@@ -10,10 +10,10 @@ from keras import layers
 
 from course_utils import efficient as eff
 from course_utils.checks.layer_checks import summarise
-from course_utils.checks.protocol import FAIL, PASS
+from course_utils.checks.protocol import PASS
 from course_utils.exercises import ex13_efficient_cnns as ex13
 from course_utils.shapes import model_macs
-from exercise_asserts import assert_not_attempted, assert_wrong, check, grade_students, sourceless, stub
+from exercise_asserts import assert_mistakes_advised, assert_solution_full_marks, assert_stubs_not_attempted, assert_not_attempted, assert_wrong, check, grade_students, sourceless, stub
 
 
 def keras_cost(make_layer, k, c_in, c_out, h_out, w_out):
@@ -153,14 +153,7 @@ def graded(tmp_path_factory, isolation):
 
 
 def test_grader_passes_the_solution_fails_the_mistakes_and_reads_the_stubs(graded):
-    code, rows = graded
-    assert code == 0
-    for q in ex13.EXERCISE.questions:
-        right, wrong, untouched = rows[("right", q.id)], rows[("wrong", q.id)], rows[("stub", q.id)]
-        assert (right["status"], float(right["points"])) == (PASS, q.points), right
-        source, points, fragment = WRONG[q.id]
-        assert wrong["status"] == FAIL and float(wrong["points"]) == pytest.approx(points, abs=1e-3), wrong
-        assert fragment in wrong["message"], wrong
-        assert (untouched["status"], float(untouched["points"])) == (FAIL, 0.0), untouched
-        assert untouched["message"].startswith("Not attempted yet"), untouched
-    assert "hidden test" in rows[("wrong", "ex13.q2")]["message"]
+    assert_solution_full_marks(graded, ex13.EXERCISE)
+    assert_mistakes_advised(graded, ex13.EXERCISE, WRONG)
+    assert_stubs_not_attempted(graded, ex13.EXERCISE)
+    assert "hidden test" in graded[1][("wrong", "ex13.q2")]["message"]

@@ -5,7 +5,7 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from course_utils import seeded_runs, studies
+from course_utils import seeded_runs
 from course_utils.seeded_runs import Recipe, load_or_measure, load_or_run, spread, summary, within_noise
 
 
@@ -121,19 +121,3 @@ def test_a_measured_study_stores_what_each_trial_returns_per_seed(tmp_path):
     other = load_or_measure("draws", {"uniform": draw}, seeds=(0, 1), config={"what": "else"}, folder=tmp_path,
                             progress=lambda line: None)
     assert other["source"] == "trained" and other["key"] != first["key"]
-
-
-def test_the_shipped_small_networks_study_matches_the_bundled_data_and_its_weights():
-    study = studies.small_networks()
-    assert study["source"] == "shipped", "tools/ship_trained_models.py --only studies makes it"
-    from course_utils import architectures as arch
-
-    assert list(study["runs"]) == list(arch.SMALL_KINDS) and study["seeds"] == [0, 1, 2]
-    for kind, runs in study["runs"].items():
-        assert all(r["best_epoch"] < r["epochs"] or r["epochs"] == study["recipe"]["max_epochs"] for r in runs), kind
-        assert all(r["params"] == runs[0]["params"] for r in runs)
-    x_test, y_test = studies.fashion_split()[4:]
-    model = seeded_runs.load_weights(arch.small_network("lenet"), study, "lenet")
-    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    accuracy = model.evaluate(x_test, y_test, batch_size=500, verbose=0)[1]
-    assert abs(accuracy - study["runs"]["lenet"][0]["test_accuracy"]) <= 0.002
