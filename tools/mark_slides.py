@@ -268,6 +268,8 @@ MARKUP: dict[str, dict[str, str]] = {
         "7439ac9b": "notes",  # f1, f3r, f3, f5r, f5, pool = arch.GOOGLENET_MODULES["3a"]
         "a7298e5b": "slide",  # ## 6. ResNet (2015): learn the difference, keep a shortcut
         "e79aae3a": "subslide",  # **The basic block (ResNet-18 and -34), drawn from `arch.basic_b
+        "358e79fd": "subslide",  # **The degradation problem, measured: plain against residual,
+        "8dcf116f": "subslide",  # **Plot the training loss per epoch (mean ± std over the seeds)**
         "32967a7d": "subslide",  # **The bottleneck block (ResNet-50, -101, -152), drawn from `ar
         "6469bc6a": "notes",  # reference = keras.applications.ResNet50(weights=None)
         "68c2b46d": "slide",  # ## 7. ResNeXt (2016): split, transform, merge
