@@ -2,6 +2,7 @@
 (and a FORBIDDEN from one is a FORBIDDEN from the other); and neither misjudges it."""
 import ast
 import collections
+import concurrent.futures
 
 import pytest
 
@@ -49,21 +50,29 @@ def corpus_notebooks(qids):
 
 
 def _grade_corpus(exercise, tmp_path):
-    """``{(qid, source): (status, message)}`` from the grader, for one exercise's corpus answers."""
-    statuses = {}
+    """``{(qid, source): (status, message)}`` from the grader, for one exercise's corpus answers.
+
+    The batches are graded two at a time, in threads, as ``grade --jobs 2`` grades a class: each
+    one waits on its own sandboxed child, so the second core is not idle.
+    """
     qids = [q.id for q in exercise.questions if q.id in CORPUS]
     solutions = graded_sources(exercise.notebook)
-    for k, batch in enumerate(corpus_notebooks(qids)):
+    limits = sandbox.Limits(timeout_s=exercise.timeout_s, memory_mb=exercise.memory_mb)
+
+    def grade(k, batch):
         answers = {q.id: earlier_answer(q, solutions) for q in exercise.questions}
         answers.update(batch)
         path = tmp_path / f"{exercise.notebook}-{k}" / f"{exercise.notebook}.ipynb"
         path.parent.mkdir()
         path.write_text(submission(exercise.notebook, answers), encoding="utf-8")
-        record = grade_submission(exercise, path, f"batch{k}",
-                                  sandbox.Limits(timeout_s=exercise.timeout_s, memory_mb=exercise.memory_mb))
-        for row in record["rows"]:
-            if row["question"] in batch:
-                statuses[(row["question"], batch[row["question"]])] = (row["status"], row["message"])
+        record = grade_submission(exercise, path, f"batch{k}", limits)
+        return {(row["question"], batch[row["question"]]): (row["status"], row["message"])
+                for row in record["rows"] if row["question"] in batch}
+
+    statuses = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for graded in pool.map(lambda item: grade(*item), enumerate(corpus_notebooks(qids))):
+            statuses.update(graded)
     return statuses
 
 
