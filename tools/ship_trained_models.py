@@ -1,6 +1,6 @@
 """Train the models and studies that the notebooks load and ship them in ``course_utils/data/trained/``.
 
-    python tools/ship_trained_models.py                 # both (about an hour on 2 cores)
+    python tools/ship_trained_models.py                 # both (about four hours on 2 cores)
     python tools/ship_trained_models.py --only lenets   # or: --only studies
 
     python tools/ship_trained_models.py --only studies --study degradation   # one study
