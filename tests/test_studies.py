@@ -67,5 +67,5 @@ def test_the_splits_are_the_ones_the_notebooks_describe():
     x_train, y_train, x_val, y_val, x_test, y_test = studies.mnist_split()
     assert (len(x_train), len(x_val), len(x_test)) == (4000, 2004, 1996) and x_train.dtype == np.float32
     assert studies.fashion_split()[0].shape == (4000, 28, 28, 1)
-    with pytest.raises(ValueError, match="need more than 6000 training digits"):
+    with pytest.raises(ValueError, match="need more than 9000 training digits and train <= 9000, got 8004"):
         studies.mnist_split(val_from=9000)
