@@ -257,7 +257,6 @@ MARKUP: dict[str, dict[str, str]] = {
         "df3627b7": "subslide",  # **Draw it, read from the model itself**
         "52b792ed": "notes",  # model = arch.first_cnn()
         "2584b294": "slide",  # ## 2. The ImageNet challenge, 2010–2017
-        "8154a219": "subslide",  # **Plot the winning top-5 errors**
         "2961820c": "slide",  # ## 3. AlexNet (2012): a big CNN trained on GPUs
         "659c47d8": "notes",  # one_gpu = arch.alexnet()
         "26bdc7e4": "slide",  # ## 4. VGG-16 (2014): only 3×3 filters, but deep
@@ -269,7 +268,6 @@ MARKUP: dict[str, dict[str, str]] = {
         "a7298e5b": "slide",  # ## 6. ResNet (2015): learn the difference, keep a shortcut
         "e79aae3a": "subslide",  # **The basic block (ResNet-18 and -34), drawn from `arch.basic_b
         "358e79fd": "subslide",  # **The degradation problem, measured: plain against residual,
-        "8dcf116f": "subslide",  # **Plot the training loss per epoch (mean ± std over the seeds)**
         "32967a7d": "subslide",  # **The bottleneck block (ResNet-50, -101, -152), drawn from `ar
         "6469bc6a": "notes",  # reference = keras.applications.ResNet50(weights=None)
         "68c2b46d": "slide",  # ## 7. ResNeXt (2016): split, transform, merge
