@@ -14,9 +14,9 @@ clock. It prints a markdown table: parameters, multiply-adds per image (the cour
 :func:`course_utils.shapes.model_macs`), epochs run, training seconds, and the test
 accuracy's mean ± standard deviation over the seeds.
 
-Recipe mode (``--recipe``): :func:`recipe_model`, a small batch-normalised CNN, trained with
-Adam on a one-cycle schedule (warm-up to 4e-3, then cosine decay to 0) over ``--epochs``
-epochs of batches of 128, with random horizontal flips; the test accuracy is measured after
+Recipe mode (``--recipe``): :func:`recipe_model`, a small batch-normalised CNN on 2x2 pixel
+patches, trained with Adam on a one-cycle schedule (warm-up to 4e-3, then cosine decay to 0)
+over ``--epochs`` epochs of batches of 128; the test accuracy is measured after
 every epoch (outside the clock), and the table gives the training seconds until it first
 reached ``--target`` (0.92).
 
@@ -164,22 +164,40 @@ def table(rows: dict) -> str:
 
 # ---------------------------------------------------------------- recipe mode
 
-def recipe_model(widths=(32, 64), dense: int = 128, name: str = "recipe_cnn"):
-    """A small batch-normalised CNN for 28x28 images: random flips, conv-pool twice, a dense head.
+def space_to_depth(x, block: int = 2):
+    """Each ``block`` x ``block`` patch of pixels becomes one position with ``block**2`` channels.
 
-    A 3x3 convolution (no bias) + BatchNorm + ReLU + 2x2 max-pool per width, then dropout, a
-    dense layer and the classifier. The horizontal flips (Fashion-MNIST's clothes look alike
-    mirrored) only act in training.
+    The stem of the recipe: on the course's 2-core machine, a model of one 3x3 convolution
+    (32 filters) and the classifier trained at 37 ms per 128-image step on the 28x28x1 image
+    and at 18 ms on its 14x14x4 patches (a stride-2 convolution instead: 23 ms).
+
+    >>> space_to_depth(keras.Input((28, 28, 1))).shape
+    (None, 14, 14, 4)
+    """
+    height, width, channels = x.shape[1:]
+    x = layers.Reshape((height // block, block, width // block, block * channels))(x)
+    x = layers.Permute((1, 3, 2, 4))(x)
+    return layers.Reshape((height // block, width // block, block * block * channels))(x)
+
+
+def recipe_model(widths=(48, 96), dense: int = 128, name: str = "recipe_cnn"):
+    """A small batch-normalised CNN for 28x28 images: 2x2 patches, conv, pool, conv, a dense head.
+
+    The image as 14x14 positions of 2x2 pixels (:func:`space_to_depth`), a 3x3 convolution
+    (no bias) + BatchNorm + ReLU, a 2x2 max-pool, a second 3x3 convolution + BatchNorm + ReLU
+    at 7x7, then dropout, a dense layer and the classifier.
 
     >>> m = recipe_model()
     >>> m.count_params(), round(model_macs(m) / 1e6, 2)
-    (421930, 4.24)
+    (647306, 2.97)
     """
     inputs = keras.Input((28, 28, 1))
-    x = layers.RandomFlip("horizontal")(inputs)
-    for filters in widths:
+    x = space_to_depth(inputs)
+    for k, filters in enumerate(widths):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.MaxPooling2D(2)(layers.ReLU()(layers.BatchNormalization(momentum=RECIPE_BN_MOMENTUM)(x)))
+        x = layers.ReLU()(layers.BatchNormalization(momentum=RECIPE_BN_MOMENTUM)(x))
+        if k < len(widths) - 1:
+            x = layers.MaxPooling2D(2)(x)
     x = layers.Dropout(0.25)(layers.Flatten()(x))
     x = layers.Dense(dense, activation="relu")(x)
     outputs = layers.Dense(10, activation="softmax")(layers.Dropout(0.25)(x))
@@ -246,7 +264,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sample", action="store_true",
                         help="use the bundled sample when full Fashion-MNIST is not in Keras' cache")
     parser.add_argument("--recipe", action="store_true", help="run the fast recipe and report the time to --target")
-    parser.add_argument("--epochs", type=int, default=8, help="recipe: epochs of the one-cycle schedule (default 8)")
+    parser.add_argument("--epochs", type=int, default=10, help="recipe: epochs of the one-cycle schedule (default 10)")
     parser.add_argument("--target", type=float, default=0.92, help="recipe: test accuracy to reach (default 0.92)")
     args = parser.parse_args(argv)
 
