@@ -1,8 +1,8 @@
 """check() and the grader agree on every corpus answer: both accept it, or both reject it
 (and a FORBIDDEN from one is a FORBIDDEN from the other); and neither misjudges it."""
-import ast
 import collections
 import concurrent.futures
+import symtable
 
 import pytest
 
@@ -16,13 +16,29 @@ from exercise_corpus import CORPUS, earlier_answer, run_check_corpus
 
 
 def _names(source):
-    """``(bound, read)``: the names ``source`` assigns or defines, and those it reads."""
+    r"""``(bound, read)``: the global names ``source`` binds, and the global names it reads.
+
+    Scopes as Python sees them (``symtable``): a function's own locals are neither, so two
+    answers that both loop over ``i`` do not keep each other out of a notebook.
+
+    >>> bound, read = _names("def f(x):\n    i = x + offset\n    return i\ny = f(2)")
+    >>> sorted(bound), sorted(read)
+    (['f', 'y'], ['f', 'offset'])
+    """
     bound, read = set(), set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Name):
-            (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            bound.add(node.name)
+
+    def visit(table):
+        for symbol in table.get_symbols():
+            at_module = table.get_type() == "module"     # a str in 3.11, a StrEnum from 3.13
+            if at_module or symbol.is_global():
+                if symbol.is_assigned() or symbol.is_imported() or (at_module and symbol.is_namespace()):
+                    bound.add(symbol.get_name())
+                if symbol.is_referenced():
+                    read.add(symbol.get_name())
+        for child_table in table.get_children():
+            visit(child_table)
+
+    visit(symtable.symtable(source, "<answer>", "exec"))
     return bound, read
 
 
@@ -31,7 +47,8 @@ def corpus_notebooks(qids):
 
     check() runs every answer after the solutions of the questions before it; so in a
     notebook no answer reads a name that another corpus answer before it binds
-    (``sobel_conv = correlate2d(...)`` after a wrong ``correlate2d``).
+    (``sobel_conv = correlate2d(...)`` after a wrong ``correlate2d``; a right answer in
+    another form counts too: ``valid[i, j]`` fails on a right ``valid`` made as a list).
     """
     pending = {qid: [source for source, _ in CORPUS[qid]] for qid in qids}
     notebooks = []
@@ -109,6 +126,15 @@ def test_corpus_notebooks_keep_an_answer_away_from_the_answers_it_builds_on():
         assert all(not _names(a)[0] & _names(b)[1] for i, a in enumerate(sources) for b in sources[i + 1:])
     assert sorted(s for n in notebooks for s in n.values()) == sorted(s for q in qids for s, _ in CORPUS[q])
     assert len(notebooks) < sum(len(CORPUS[q]) for q in qids)
+
+
+def test_a_functions_own_names_keep_no_answer_out():
+    # both loop over i and j inside their functions: only the function names are global
+    first = "def box(a):\n    i = 1\n    return a * i"
+    later = "def area(b):\n    total = 0\n    for i in range(b):\n        total += i\n    return total"
+    assert _names(first) == ({"box"}, set()) and _names(later) == ({"area"}, {"range"})
+    read_inside = "def use(x):\n    return valid[x] + np.sum(x)"
+    assert _names(read_inside)[1] == {"valid", "np"}
 
 
 def test_every_question_has_two_right_and_three_wrong_answers():
