@@ -129,7 +129,7 @@ def test_corpus_notebooks_keep_an_answer_away_from_the_answers_it_builds_on():
 
 
 def test_a_functions_own_names_keep_no_answer_out():
-    # both loop over i and j inside their functions: only the function names are global
+    # both use an i of their own inside their functions: only the function names are global
     first = "def box(a):\n    i = 1\n    return a * i"
     later = "def area(b):\n    total = 0\n    for i in range(b):\n        total += i\n    return total"
     assert _names(first) == ({"box"}, set()) and _names(later) == ({"area"}, {"range"})
