@@ -28,10 +28,10 @@ def _names(source):
     bound, read = set(), set()
 
     def visit(table):
+        at_module = table.get_type() == "module"     # a str in 3.11, a StrEnum from 3.13
         for symbol in table.get_symbols():
-            at_module = table.get_type() == "module"     # a str in 3.11, a StrEnum from 3.13
             if at_module or symbol.is_global():
-                if symbol.is_assigned() or symbol.is_imported() or (at_module and symbol.is_namespace()):
+                if symbol.is_assigned() or symbol.is_imported():      # def and class names are assigned too
                     bound.add(symbol.get_name())
                 if symbol.is_referenced():
                     read.add(symbol.get_name())
